@@ -1,0 +1,35 @@
+"""`make bench`: run every benchmark (or those named) and write benchmarks/results/."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def _erlang() -> Any:
+    from benchmarks import erlang_bench
+
+    return erlang_bench.run()
+
+
+BENCHMARKS: dict[str, Callable[[], Any]] = {"erlang": _erlang}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(
+            f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
+        return 2
+    for name in names:
+        print(f"== {name}")
+        BENCHMARKS[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Roster solver (CP-SAT). Never imports ``forecast`` or ``api`` (tests/test_layering.py)."""
