@@ -10,15 +10,14 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from api.csvio import write_csv
 from api.demand import load_forecast_csv
 from api.errors import InputError, Problem
+from api.plans import PLAN_HEADER, ChannelResult, fmt, plan_rows, write_plan_csv
 from forecast.schema import ChannelKind, IntervalForecast, StaffingTargets
 from forecast.staffing import PlanArrays, plan_arrays
 
@@ -111,27 +110,6 @@ def _staffed_mask(window: str | None, starts: list[datetime]) -> list[bool] | No
         inside = lo <= m < hi if lo < hi else (m >= lo or m < hi)
         mask.append(inside if lo != hi else True)
     return mask
-
-
-_PLAN_COLUMNS = (
-    "traffic_erlangs",
-    "agents_erlang",
-    "agents_after_occupancy",
-    "agents_required",
-    "service_level",
-    "asa_seconds",
-    "occupancy",
-    "abandonment",
-    "backlog_items",
-)
-
-
-def _fmt(x: float, digits: int = 4) -> str:
-    return (
-        ""
-        if x is None or not math.isfinite(float(x))
-        else f"{float(x):.{digits}f}".rstrip("0").rstrip(".")
-    )
 
 
 @app.command()
@@ -241,18 +219,18 @@ def _staffing_one(volume: float, aht: float, interval: int, targets: StaffingTar
     table.add_column("step")
     table.add_column("value", justify="right")
     rows = [
-        ("traffic (Erlangs)", _fmt(plan.traffic_erlangs[0])),
+        ("traffic (Erlangs)", fmt(plan.traffic_erlangs[0])),
         (f"agents ({_model_name(targets)})", str(plan.agents_erlang[0])),
         ("after occupancy cap", str(plan.agents_after_occupancy[0])),
         ("after shrinkage (to schedule)", str(plan.agents_required[0])),
         ("service level", _pct(plan.service_level[0])),
-        ("ASA (s)", _fmt(plan.asa_seconds[0], 1)),
+        ("ASA (s)", fmt(plan.asa_seconds[0], 1)),
         ("occupancy", _pct(plan.occupancy[0])),
     ]
     if targets.patience_seconds is not None:
         rows.append(("abandonment", _pct(plan.abandonment[0])))
     if targets.kind is ChannelKind.deferred:
-        rows.append(("backlog at end (items)", _fmt(plan.backlog_items[0], 1)))
+        rows.append(("backlog at end (items)", fmt(plan.backlog_items[0], 1)))
     for r in rows:
         table.add_row(*r)
     out.print(table)
@@ -279,8 +257,14 @@ def _staffing_file(
     if interval is not None and not 0 < interval <= 1440:
         raise InputError.one("--interval", f"expected minutes in 1..1440, got {interval}")
     forecasts = load_forecast_csv(file, interval, fill_gaps=targets.kind is ChannelKind.deferred)
-    header = ["interval_start", "channel", "volume", "aht_seconds", *_PLAN_COLUMNS]
-    rows: list[list[Any]] = []
+    results = [ChannelResult(ch, fc, _plan(fc, targets, staffed)) for ch, fc in forecasts.items()]
+    if out_file is None:
+        out.print(",".join(PLAN_HEADER), highlight=False, soft_wrap=True)
+        for r in results:
+            for row in plan_rows(r):
+                out.print(",".join(row), highlight=False, soft_wrap=True)
+        return
+    write_plan_csv(out_file, results)
     summary = Table(title=f"Staffing plan from {file} ({_model_name(targets)})")
     for col in (
         "channel",
@@ -292,37 +276,17 @@ def _staffing_file(
         "service level",
     ):
         summary.add_column(col, justify="right" if col != "channel" else "left")
-    for channel, fc in forecasts.items():
-        plan = _plan(fc, targets, staffed)
-        cols = [getattr(plan, c) for c in _PLAN_COLUMNS]
-        for i, start in enumerate(fc.interval_start):
-            rows.append(
-                [
-                    start.isoformat(timespec="minutes"),
-                    channel,
-                    _fmt(fc.volume[i]),
-                    _fmt(fc.aht_seconds[i]),
-                    *(_cell(c[i]) for c in cols),
-                ]
-            )
-        vol = np.asarray(fc.volume)
-        sl = plan.service_level
-        ok = np.isfinite(sl) & (vol > 0)
+    for r in results:
+        sl = r.service_level
         summary.add_row(
-            channel,
-            str(len(vol)),
-            _fmt(vol.sum(), 1),
-            _fmt(plan.traffic_erlangs.max(), 2),
-            str(int(plan.agents_required.max())),
-            _fmt(plan.agents_required.sum() * fc.interval_minutes / 60.0, 1),
-            _pct(float((sl[ok] * vol[ok]).sum() / vol[ok].sum())) if ok.any() else "",
+            r.channel,
+            str(len(r.forecast.volume)),
+            fmt(r.total_volume, 1),
+            fmt(r.plan.traffic_erlangs.max(), 2),
+            str(int(r.plan.agents_required.max())),
+            fmt(r.agent_hours, 1),
+            "" if sl is None else _pct(sl),
         )
-    if out_file is None:
-        out.print(",".join(header), highlight=False, soft_wrap=True)
-        for r in rows:
-            out.print(",".join(str(c) for c in r), highlight=False, soft_wrap=True)
-        return
-    write_csv(out_file, header, rows)
     out.print(summary)
     out.print(f"Plan written to {out_file}")
 
@@ -340,12 +304,6 @@ def _plan(fc: IntervalForecast, targets: StaffingTargets, staffed: str | None) -
         )
     except ValueError as exc:  # e.g. deferred work due while nobody may work
         raise InputError.one("staffing", str(exc)) from None
-
-
-def _cell(x: Any) -> str:
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    return _fmt(float(x), 6)
 
 
 def main() -> None:

@@ -12,13 +12,12 @@ import sys
 from datetime import time
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from api.csvio import write_csv
 from api.demand import load_forecast_csv
 from api.errors import InputError
+from api.plans import ChannelResult, write_plan_csv
 from forecast.schema import ChannelKind, StaffingTargets
 from forecast.staffing import plan_arrays
 
@@ -51,6 +50,11 @@ TARGETS = {
     ),
 }
 MESSAGES_STAFFED = (7, 22)  # hours in which agents may work messages
+MODEL_NAMES = {
+    ChannelKind.voice: "Erlang C, 80 % in 20 s",
+    ChannelKind.chat: "Erlang C on 3 chats/agent, 90 % in 5 s",
+    ChannelKind.deferred: "deadline 60 min, night backlog by 10:00",
+}
 
 
 def main() -> int:
@@ -61,21 +65,6 @@ def main() -> int:
         for problem in exc.problems:
             console.print(f"[red]error[/red] {problem}")
         return 2
-    header = [
-        "interval_start",
-        "channel",
-        "volume",
-        "aht_seconds",
-        "traffic_erlangs",
-        "agents_erlang",
-        "agents_after_occupancy",
-        "agents_required",
-        "service_level",
-        "asa_seconds",
-        "occupancy",
-        "backlog_items",
-    ]
-    rows = []
     table = Table(title="Staffing plan, week of 2026-12-07 (examples/forecast_week.csv)")
     for col in (
         "channel",
@@ -86,56 +75,33 @@ def main() -> int:
         "service level",
     ):
         table.add_column(col, justify="left" if col in ("channel", "model") else "right")
+    results = []
     for channel, fc in forecasts.items():
         t = TARGETS[channel]
         staffed = None
         if t.kind is ChannelKind.deferred:
             lo, hi = MESSAGES_STAFFED
             staffed = [lo <= s.hour < hi for s in fc.interval_start]
-        p = plan_arrays(fc.volume, fc.aht_seconds, fc.interval_minutes * 60.0, t, staffed)
-        for i, s in enumerate(fc.interval_start):
-            rows.append(
-                [
-                    s.isoformat(timespec="minutes"),
-                    channel,
-                    fc.volume[i],
-                    fc.aht_seconds[i],
-                    round(float(p.traffic_erlangs[i]), 4),
-                    int(p.agents_erlang[i]),
-                    int(p.agents_after_occupancy[i]),
-                    int(p.agents_required[i]),
-                    _round(p.service_level[i]),
-                    _round(p.asa_seconds[i]),
-                    _round(p.occupancy[i]),
-                    _round(p.backlog_items[i]),
-                ]
-            )
-        vol = np.asarray(fc.volume)
-        ok = np.isfinite(p.service_level) & (vol > 0)
-        sl = float((p.service_level[ok] * vol[ok]).sum() / vol[ok].sum())
-        model = {
-            ChannelKind.voice: "Erlang C, 80 % in 20 s",
-            ChannelKind.chat: "Erlang C on 3 chats/agent, 90 % in 5 s",
-            ChannelKind.deferred: "deadline 60 min, night backlog by 10:00",
-        }[t.kind]
+        r = ChannelResult(
+            channel,
+            fc,
+            plan_arrays(fc.volume, fc.aht_seconds, fc.interval_minutes * 60.0, t, staffed),
+        )
+        results.append(r)
         table.add_row(
             channel,
-            model,
-            f"{vol.sum():,.0f}",
-            str(int(p.agents_required.max())),
-            f"{p.agents_required.sum() * fc.interval_minutes / 60:,.0f}",
-            f"{sl:.1%}",
+            MODEL_NAMES[t.kind],
+            f"{r.total_volume:,.0f}",
+            str(int(r.plan.agents_required.max())),
+            f"{r.agent_hours:,.0f}",
+            f"{r.service_level or 0:.1%}",
         )
     out = OUT / "staffing_plan.csv"
-    write_csv(out, header, rows)
+    write_plan_csv(out, results)
     console.print(table)
     console.print(f"Staffing plan (every interval, every intermediate): [bold]{out}[/bold]")
     console.print("Rosters and the HTML report are not built yet (see README).")
     return 0
-
-
-def _round(x: float) -> str:
-    return "" if not np.isfinite(x) else f"{x:.4f}"
 
 
 if __name__ == "__main__":

@@ -387,47 +387,6 @@ def erlang_a(
 
 
 # --------------------------------------------------------------------------- required agents
-def _meets_c(
-    a: FloatArray,
-    n: FloatArray,
-    b: FloatArray,
-    aht: FloatArray,
-    sl_target: FloatArray | None,
-    answer: FloatArray,
-    max_occ: FloatArray,
-    max_asa: FloatArray | None,
-) -> NDArray[np.bool_]:
-    """Do ``n`` servers meet every target under Erlang C (b = Erlang B at n)?"""
-    ok = n > a
-    ok &= a <= max_occ * n
-    c = _erlang_c_from_b(a, n, b)
-    if sl_target is not None:
-        ok &= _sl_from_c(c, a, n, aht, answer) >= sl_target
-    if max_asa is not None:
-        ok &= _asa_from_c(c, a, n, aht) <= max_asa
-    return ok
-
-
-def _search_erlang_c(
-    a: FloatArray,
-    aht: FloatArray,
-    sl_target: FloatArray | None,
-    answer: FloatArray,
-    max_occ: FloatArray,
-    max_asa: FloatArray | None,
-) -> IntArray:
-    """Smallest server count meeting every target, for flat arrays with a > 0.
-
-    Erlang B is run by the recursion up to the first candidate (floor(A) + 1, or the occupancy
-    bound), then candidates are tried upward one at a time, each step one more step of the
-    recursion; service level, ASA and occupancy are monotone in N, so the first hit is the answer.
-    Every candidate is above A, so C = N B / (N - A + A B) needs no stability mask, and the
-    factor exp(-(N - A) T / AHT) is updated by one multiplication per step.
-    """
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        return _search_erlang_c_loop(a, aht, sl_target, answer, max_occ, max_asa)
-
-
 @functools.lru_cache(maxsize=64)
 def _halfin_whitt_table(target: float) -> tuple[FloatArray, FloatArray]:
     """beta(x) with 1 - a(beta) exp(-beta x) = target, a(beta) = 1 / (1 + beta Phi/phi).
@@ -480,7 +439,8 @@ def _take(x: FloatArray, idx: NDArray[np.intp] | NDArray[np.bool_]) -> FloatArra
     return x if x.ndim == 0 else x[idx]
 
 
-def _search_erlang_c_loop(
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")
+def _search_erlang_c(
     a: FloatArray,
     aht: FloatArray,
     sl_target: FloatArray | None,
@@ -488,6 +448,15 @@ def _search_erlang_c_loop(
     max_occ: FloatArray,
     max_asa: FloatArray | None,
 ) -> IntArray:
+    """Smallest server count meeting every target, for flat arrays with a > 0.
+
+    Erlang B is run by the recursion up to a guess (the Halfin-Whitt square-root rule, exact about
+    3 times in 4); the guess and its two neighbours are then checked exactly, and the rare
+    elements whose answer is further away walk on, one recursion step at a time. Service level,
+    ASA and occupancy are monotone in N, so the answer is exact whatever the guess. Every
+    candidate is above A, so C = N B / (N - A + A B) needs no stability mask, and the factor
+    exp(-(N - A) T / AHT) moves by one multiplication per step.
+    """
     check_occ = bool(np.any(max_occ < 1.0))
     floor_n = np.floor(a) + 1.0
     if check_occ:
