@@ -306,6 +306,9 @@ def _plan(fc: IntervalForecast, targets: StaffingTargets, staffed: str | None) -
         raise InputError.one("staffing", str(exc)) from None
 
 
+from api import cli_forecast as _cli_forecast  # noqa: E402,F401  (registers wfm forecast/backtest)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

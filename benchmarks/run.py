@@ -13,7 +13,13 @@ def _erlang() -> Any:
     return erlang_bench.run()
 
 
-BENCHMARKS: dict[str, Callable[[], Any]] = {"erlang": _erlang}
+def _forecast() -> Any:
+    from benchmarks import forecast_bench
+
+    return forecast_bench.run()
+
+
+BENCHMARKS: dict[str, Callable[[], Any]] = {"erlang": _erlang, "forecast": _forecast}
 
 
 def main(argv: list[str]) -> int:
