@@ -13,6 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.demand import load_forecast_csv
@@ -51,7 +52,9 @@ def reports_input_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except InputError as exc:
             for problem in exc.problems:
-                err.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+                err.print(
+                    f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True
+                )
             raise typer.Exit(EXIT_INVALID) from None
 
     return wrapper
@@ -307,6 +310,7 @@ def _plan(fc: IntervalForecast, targets: StaffingTargets, staffed: str | None) -
 
 
 from api import cli_forecast as _cli_forecast  # noqa: E402,F401  (registers wfm forecast/backtest)
+from api import cli_roster as _cli_roster  # noqa: E402,F401  (registers wfm validate/solve/compare)
 
 
 def main() -> None:

@@ -1,107 +1,58 @@
-"""`make demo`: the staffing calculator end to end on the example week (three channels).
+"""`make demo`: the base scenario end to end: forecast files -> staffing -> roster -> reports.
 
-Reads examples/forecast_week.csv, computes the staffing plan of every channel with its own
-targets (phone: Erlang C; chat: 3 chats per agent; messages: 60-minute deadline with the
-overnight backlog due by 10:00), writes demo-output/staffing_plan.csv and prints a summary.
-The full scenario (rosters, reports) replaces this once the solver and scenario layer exist.
+Runs ``scenarios/base.yaml`` (a 7x24 centre: phone, chat with 3 chats per agent, messages with a
+1-hour deadline and the overnight backlog by 10:00; 60 agents) with a time limit that keeps the
+whole run under two minutes on 2 cores, writes every output into ``demo-output/`` and prints
+where the HTML report is.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import time
+import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from api.demand import load_forecast_csv
 from api.errors import InputError
-from api.plans import ChannelResult, write_plan_csv
-from forecast.schema import ChannelKind, StaffingTargets
-from forecast.staffing import plan_arrays
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "forecast_week.csv"
+SCENARIO = ROOT / "scenarios" / "base.yaml"
 OUT = ROOT / "demo-output"
-
-TARGETS = {
-    "phone": StaffingTargets(
-        kind=ChannelKind.voice,
-        service_level=0.8,
-        answer_seconds=20,
-        max_occupancy=0.85,
-        shrinkage=0.3,
-    ),
-    "chat": StaffingTargets(
-        kind=ChannelKind.chat,
-        concurrency=3,
-        service_level=0.9,
-        answer_seconds=5,
-        max_occupancy=0.85,
-        shrinkage=0.3,
-    ),
-    "messages": StaffingTargets(
-        kind=ChannelKind.deferred,
-        service_level=None,
-        deadline_minutes=60,
-        overnight_deadline=time(10, 0),
-        shrinkage=0.3,
-    ),
-}
-MESSAGES_STAFFED = (7, 22)  # hours in which agents may work messages
-MODEL_NAMES = {
-    ChannelKind.voice: "Erlang C, 80 % in 20 s",
-    ChannelKind.chat: "Erlang C on 3 chats/agent, 90 % in 5 s",
-    ChannelKind.deferred: "deadline 60 min, night backlog by 10:00",
-}
+TIME_LIMIT_S = 75.0  # solver limit; loading, staffing and reports take a few seconds more
 
 
 def main() -> int:
+    from api.cli_roster import _outcome_table, solve_to_folder
+
     console = Console()
+    t0 = time.perf_counter()
+    console.print(f"Solving {SCENARIO.relative_to(ROOT)} (time limit {TIME_LIMIT_S:g} s) ...")
     try:
-        forecasts = load_forecast_csv(EXAMPLE)
+        outcome, summary = solve_to_folder(SCENARIO, OUT, TIME_LIMIT_S)
     except InputError as exc:
         for problem in exc.problems:
-            console.print(f"[red]error[/red] {problem}")
+            console.print(f"[red]error[/red] {escape(str(problem))}")
         return 2
-    table = Table(title="Staffing plan, week of 2026-12-07 (examples/forecast_week.csv)")
-    for col in (
-        "channel",
-        "model",
-        "contacts",
-        "peak to schedule",
-        "agent-hours to schedule",
-        "service level",
-    ):
-        table.add_column(col, justify="left" if col in ("channel", "model") else "right")
-    results = []
-    for channel, fc in forecasts.items():
-        t = TARGETS[channel]
-        staffed = None
-        if t.kind is ChannelKind.deferred:
-            lo, hi = MESSAGES_STAFFED
-            staffed = [lo <= s.hour < hi for s in fc.interval_start]
-        r = ChannelResult(
-            channel,
-            fc,
-            plan_arrays(fc.volume, fc.aht_seconds, fc.interval_minutes * 60.0, t, staffed),
+    console.print(_outcome_table(outcome, summary))
+    for note in outcome.prepared.notes:
+        console.print(f"note: {note}", highlight=False)
+    if outcome.violations:
+        console.print(
+            f"[red]warning[/red]: {len(outcome.violations)} hard-rule violations "
+            "found by the validator (see summary.json)"
         )
-        results.append(r)
-        table.add_row(
-            channel,
-            MODEL_NAMES[t.kind],
-            f"{r.total_volume:,.0f}",
-            str(int(r.plan.agents_required.max())),
-            f"{r.agent_hours:,.0f}",
-            f"{r.service_level or 0:.1%}",
-        )
-    out = OUT / "staffing_plan.csv"
-    write_plan_csv(out, results)
-    console.print(table)
-    console.print(f"Staffing plan (every interval, every intermediate): [bold]{out}[/bold]")
-    console.print("Rosters and the HTML report are not built yet (see README).")
-    return 0
+    console.print(
+        f"Done in {time.perf_counter() - t0:.0f} s. Outputs: {OUT}/ "
+        "(summary.json, roster.csv, activities.csv, coverage.csv, leave_decisions.csv, "
+        "staffing_plan.csv, roster.xlsx, calendars/)",
+        highlight=False,
+    )
+    console.print(
+        f"Open the report in a browser: [bold]{OUT / 'report.html'}[/bold]", highlight=False
+    )
+    return 0 if outcome.result.status.value in ("optimal", "feasible") else 1
 
 
 if __name__ == "__main__":

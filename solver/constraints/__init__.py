@@ -1,0 +1,63 @@
+"""Rule families and the ordered registry of rules (hard rules first within each layer).
+
+Each rule is one ``add_<rule>(v) -> list[Penalty]`` function. Soft rules add named penalties to
+``v.penalties``; a scenario switches a soft rule off by listing its id in
+``RosterProblem.disabled_rules`` or reweighs it through ``RosterProblem.weights``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solver.constraints import agents, aggregate, core
+from solver.soft import Penalty
+from solver.variables import Vars
+
+__all__ = ["AGGREGATE", "AGENT", "CORE", "CONSTRAINTS", "Rule"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    add: Callable[[Vars], list[Penalty]]
+    hard: bool
+    description: str
+
+
+AGENT = (
+    Rule("one_shift_per_day", agents.add_one_shift_per_day, True, "At most one shift a day"),
+    Rule("must_work", agents.add_must_work, True, "Pinned shifts and training days are worked"),
+    Rule("rest", agents.add_min_rest, True, "Minimum rest between shifts"),
+    Rule("max_consecutive", agents.add_max_consecutive_days, True, "Maximum days in a row"),
+    Rule("contract", agents.add_contract_blocks, True, "Days off and paid hours per week"),
+    Rule("leave.request_denied", agents.add_requested_leave, False, "Requested leave"),
+    Rule("preference.shift_type", agents.add_preferences, False, "Preferred shift types"),
+    Rule("days_off.consecutive", agents.add_isolated_days_off, False, "Days off together"),
+    Rule("fairness", agents.add_fairness, False, "Weekends, nights, lates spread fairly"),
+)
+
+AGGREGATE = (
+    Rule("group_counts", aggregate.add_group_counts, True, "Group counts within availability"),
+    Rule("one_shift_per_day", agents.add_one_shift_per_day, True, "At most one shift a day"),
+    Rule("must_work", agents.add_must_work, True, "Pinned shifts and training days are worked"),
+    Rule("contract", aggregate.add_group_blocks, True, "Group days off and paid hours"),
+    Rule("rest", aggregate.add_group_rest_cuts, True, "Group rest cuts"),
+    Rule("max_consecutive", aggregate.add_group_consecutive_cuts, True, "Group window cuts"),
+    Rule("leave.request_denied", aggregate.add_group_requests, False, "Requested leave"),
+    Rule("fairness", aggregate.add_group_fairness_bounds, False, "Fairness lower bound"),
+)
+
+CORE = (
+    Rule("counts", core.add_counts, True, "Agents per class and shift option"),
+    Rule("breaks", core.add_breaks, True, "Breaks inside their windows, in order"),
+    Rule("pools", core.add_pools, True, "On shift, on break, available, on duty"),
+    Rule("skills", core.add_channel_split, True, "One skilled, open channel per agent and slot"),
+    Rule("min_staff", core.add_min_staff, True, "Minimum staff per channel and slot"),
+    Rule("role_coverage", core.add_roles, True, "Roles on duty"),
+    Rule("break_share", core.add_break_share_cap, True, "Share of a channel's staff on break"),
+    Rule("coverage", core.add_coverage, False, "Under- and over-cover"),
+    Rule("deferred.late", core.add_deferred, False, "Deferred work within its deadline"),
+)
+
+CONSTRAINTS = AGENT + CORE

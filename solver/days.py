@@ -1,0 +1,267 @@
+"""Day models: start times, breaks, channels, floors and role cover, one day at a time.
+
+A day model takes the master's family counts for one day as given and chooses which starts
+they use, where breaks go and how multi-skilled agents split over channels, on the exact slot
+grid. Its window runs from the day's midnight to the end of its latest shift; shifts of
+neighbouring days that reach into the window enter as constants. The *polish* is the same model
+once named agents are fixed: it places every shift's breaks and sets the channel split of the
+day's slots.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.constraints import CORE
+from solver.master import Families, MasterPlan
+from solver.model import set_objective, solve_cp
+from solver.options import SolveOptions
+from solver.prep import Instance
+from solver.schema import DAY
+from solver.variables import FixedShift, Vars
+
+__all__ = ["DayResult", "day_window", "polish_day", "solve_day"]
+
+
+def slots_per_day(inst: Instance) -> int:
+    return DAY // inst.problem.slot_minutes
+
+
+def day_window(inst: Instance, d: int) -> tuple[int, int]:
+    spd = slots_per_day(inst)
+    ends = [o.first_slot + o.n_slots for o in inst.options if o.day == d]
+    return d * spd, min(inst.problem.n_slots, max(ends, default=(d + 1) * spd))
+
+
+@dataclass
+class DayResult:
+    counts: dict[tuple[int, int], int] = field(default_factory=dict)
+    """(group, option) -> shifts."""
+    special: dict[int, int] = field(default_factory=dict)
+    """agent -> option, for special agent-days."""
+    shifts: list[FixedShift] = field(default_factory=list)
+    """Every shift of the day with its break starts (for the neighbours' windows)."""
+    deferred: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
+    """(channel, work class) -> slot -> units done."""
+    objective: float | None = None
+
+
+def _group_options(inst: Instance, g: int, d: int) -> list[int]:
+    opts: set[int] = set()
+    for a in inst.group_members[g]:
+        prep = inst.agents[a]
+        if d not in prep.special_days:
+            opts.update(prep.options_by_day.get(d, []))
+    return sorted(opts)
+
+
+def _val(solver: cp_model.CpSolver, x: Any) -> int:
+    return int(x) if isinstance(x, int) else int(solver.Value(x))
+
+
+def _spread_hint(v: Vars, family_counts: list[tuple[int, int, list[int]]]) -> dict[Any, int]:
+    """A starting point: each (group, count, options) family count spread evenly over its
+    starts, special agent-days on their first option, breaks spread evenly over their windows."""
+    hint: dict[Any, int] = {var: 0 for var in v.y_.values()}
+    n_hint: dict[tuple[int, int], int] = defaultdict(int)
+    for g, count, opts in family_counts:
+        for i in range(count):
+            o = opts[i * len(opts) // count]
+            hint[v.y_[(g, o)]] += 1
+            n_hint[(v.inst.groups[g][0], o)] += 1
+    first_of: dict[int, int] = {}
+    for (a, o), var in v.x_.items():
+        if isinstance(var, int):
+            continue
+        first = a not in first_of
+        hint[var] = int(first)
+        if first:
+            first_of[a] = o
+            if v.inst.options[o].day not in v.inst.agents[a].on_shift_leave:
+                n_hint[(v.inst.agents[a].class_index, o)] += 1
+    for (k, o), n in v.n_.items():
+        if isinstance(n, int):
+            n_hint[(k, o)] = n
+    for (k, o, b), br in v.br_.items():
+        slots = sorted(br)
+        for t in slots:
+            hint[br[t]] = 0
+        count = n_hint.get((k, o), 0)
+        for i in range(count):
+            hint[br[slots[i * len(slots) // count]]] += 1
+    for specials in v.special_.values():
+        for sp in specials:
+            on = sp.var if isinstance(sp.var, int) else hint.get(sp.var, 0)
+            for starts in sp.breaks:
+                for j, (_, var) in enumerate(sorted(starts.items())):
+                    hint[var] = int(bool(on) and j == 0)
+    return hint
+
+
+def _complete_hint(v: Vars, hint: dict[Any, int], options: SolveOptions, time_limit: float
+                   ) -> Any:
+    """When the search found nothing in time: fix the decisions to the hint and let CP-SAT fill
+    in the rest (channel split, coverage), which is immediate."""
+    fixed = v.model.Clone()
+    for var, val in hint.items():
+        fixed.Add(fixed.GetIntVarFromProtoIndex(var.Index()) == val)
+    out = solve_cp(SimpleNamespace(model=fixed), options, max(2.0, time_limit))  # type: ignore[arg-type]
+    return out if out.has_solution else None
+
+
+def _run_core(v: Vars) -> None:
+    for rule in CORE:
+        rule.add(v)
+    set_objective(v)
+
+
+def _shifts_of(v: Vars, solver: cp_model.CpSolver) -> list[FixedShift]:
+    """Shifts of a solved window model with their break starts (counts become units)."""
+    out: list[FixedShift] = []
+    starts: dict[tuple[int, int], list[list[int]]] = {}
+    for (k, o), n in v.n_.items():
+        count = _val(solver, n)
+        if count:
+            starts[(k, o)] = [[] for _ in v.inst.options[o].break_windows]
+    for (k, o, b), br in v.br_.items():
+        if (k, o) in starts:
+            starts[(k, o)][b] = [t for t, var in sorted(br.items())
+                                 for _ in range(_val(solver, var))]
+    for (k, o), per_break in starts.items():
+        count = _val(solver, v.n_[(k, o)])
+        for i in range(count):
+            out.append(FixedShift(klass=k, option=o, breaks=tuple(b[i] for b in per_break)))
+    for k, specials in v.special_.items():
+        for sp in specials:
+            if _val(solver, sp.var):
+                brk = tuple(next(t for t, var in s.items() if _val(solver, var))
+                            for s in sp.breaks)
+                out.append(FixedShift(klass=k, option=sp.option, breaks=brk,
+                                      unavailable=frozenset(sp.unavailable)))
+    return out
+
+
+def _deferred_done(v: Vars, solver: cp_model.CpSolver) -> dict[tuple[int, int], dict[int, int]]:
+    out: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for (c, k, t), u in v.deferred_u_.items():
+        val = _val(solver, u)
+        if val:
+            out[(c, k)][t] = val
+    return dict(out)
+
+
+def done_before(results: dict[int, Any], inst: Instance, lo: int) -> dict[tuple[int, int], int]:
+    """Deferred units done in slots before ``lo`` (each slot counted once, by its own day)."""
+    spd = slots_per_day(inst)
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    for d, res in results.items():
+        for key, per_slot in res.deferred.items():
+            for t, units in per_slot.items():
+                if t < lo and t // spd == d:
+                    out[key] += units
+    return dict(out)
+
+
+def solve_day(inst: Instance, fam: Families, plan: MasterPlan, d: int,
+              neighbours: list[FixedShift], deferred_done: dict[tuple[int, int], int],
+              options: SolveOptions, time_limit: float) -> DayResult | None:
+    """Choose starts, breaks and channels for day d with the master's family counts."""
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst, aggregate=True, window=day_window(inst, d),
+             deferred_as_target=True)
+    family_counts: list[tuple[int, int, list[int]]] = []
+    for (g, dd, f), count in plan.counts.items():
+        if dd != d:
+            continue
+        allowed = set(_group_options(inst, g, d))
+        opts = [o for o in fam.options.get((f, d), []) if o in allowed]
+        for o in opts:
+            v.y_[(g, o)] = model.NewIntVar(0, count, f"y[{g},{o}]")
+        model.Add(sum(v.y_[(g, o)] for o in opts) == count)
+        family_counts.append((g, count, opts))
+    for (a, dd), f in plan.special.items():
+        if dd != d:
+            continue
+        opts = [o for o in inst.agents[a].options_by_day.get(d, []) if fam.of_option[o] == f]
+        for o in opts:
+            v.x_[(a, o)] = model.NewBoolVar(f"x[{a},{o}]")
+        model.AddExactlyOne(v.x_[(a, o)] for o in opts)
+    v.fixed_shifts = neighbours
+    v.deferred_done = deferred_done
+    _run_core(v)
+    hint = _spread_hint(v, family_counts)
+    out = solve_cp(v, options, time_limit, hint=hint)
+    if not out.has_solution:
+        out = _complete_hint(v, hint, options, time_limit)
+        if out is None:
+            return None
+    res = DayResult(objective=out.objective)
+    for key, var in v.y_.items():
+        val = _val(out.solver, var)
+        if val:
+            res.counts[key] = val
+    for (a, o), var in v.x_.items():
+        if _val(out.solver, var):
+            res.special[a] = o
+    res.shifts = _shifts_of(v, out.solver)
+    res.deferred = _deferred_done(v, out.solver)
+    return res
+
+
+@dataclass
+class PolishResult:
+    breaks: dict[tuple[int, int], list[int]]
+    """(agent, option) -> break start slots."""
+    channels: dict[tuple[int, int, int], int]
+    """(class, channel, slot) -> agents, for the slots the day owns."""
+    shifts: list[FixedShift]
+    deferred: dict[tuple[int, int], dict[int, int]]
+
+
+def polish_day(inst: Instance, d: int, chosen: dict[int, list[int]],
+               neighbours: list[FixedShift], deferred_done: dict[tuple[int, int], int],
+               options: SolveOptions, time_limit: float) -> PolishResult | None:
+    """Place the breaks of day d's named shifts and split the day's slots over channels."""
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst, window=day_window(inst, d))
+    owned: dict[int, int] = {}
+    for a, opts in chosen.items():
+        for o in opts:
+            if inst.options[o].day == d:
+                v.x_[(a, o)] = 1
+                owned[a] = o
+    v.fixed_shifts = neighbours
+    v.deferred_done = deferred_done
+    _run_core(v)
+    hint = _spread_hint(v, [])
+    out = solve_cp(v, options, time_limit, hint=hint)
+    if not out.has_solution:
+        out = _complete_hint(v, hint, options, time_limit)
+        if out is None:
+            return None
+    sol = out.solver
+    breaks: dict[tuple[int, int], list[int]] = {}
+    by_class_option: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for a, o in sorted(owned.items()):
+        prep = inst.agents[a]
+        breaks[(a, o)] = [-1] * len(inst.options[o].break_windows)
+        if inst.options[o].day not in prep.on_shift_leave:
+            by_class_option[(prep.class_index, o)].append(a)
+    for (k, o, b), br in v.br_.items():
+        slots = [t for t, var in sorted(br.items()) for _ in range(_val(sol, var))]
+        for a, t in zip(by_class_option[(k, o)], slots, strict=True):
+            breaks[(a, o)][b] = t
+    for specials in v.special_.values():
+        for sp in specials:
+            breaks[(sp.agent, sp.option)] = [
+                next(t for t, var in s.items() if _val(sol, var)) for s in sp.breaks]
+    spd = slots_per_day(inst)
+    channels = {(k, c, t): _val(sol, var) for (k, c, t), var in v.w_.items()
+                if d * spd <= t < (d + 1) * spd}
+    return PolishResult(breaks=breaks, channels=channels, shifts=_shifts_of(v, sol),
+                        deferred=_deferred_done(v, sol))

@@ -1,0 +1,142 @@
+"""Building the CP-SAT models (exact per-agent, aggregate) and solving one of them.
+
+* ``build_exact``: per-agent shift variables for the free agents (all of them for the exact
+  model; a neighbourhood during refinement, the others fixed as constants) plus the coverage core.
+* ``build_aggregate``: group counts (agents of one group are interchangeable) with the valid
+  inequalities of ``constraints.aggregate`` plus the same coverage core: a relaxation whose
+  bound is a bound for the whole problem.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.constraints import AGENT, AGGREGATE, CORE, Rule
+from solver.options import SolveOptions, apply_options
+from solver.prep import Instance
+from solver.units import OBJECTIVE_SCALE, scaled_weight
+from solver.variables import Vars
+
+__all__ = ["CpOutcome", "build_aggregate", "build_exact", "solve_cp"]
+
+
+def _run(v: Vars, rules: Iterable[Rule]) -> None:
+    for rule in rules:
+        rule.add(v)
+
+
+def build_exact(
+    inst: Instance,
+    free: Iterable[int] | None = None,
+    fixed: Mapping[int, Iterable[int]] | None = None,
+    fixed_grants: Mapping[int, bool] | None = None,
+    track: bool = False,
+    core: bool = True,
+) -> Vars:
+    """Per-agent model. ``free`` agents get variables (default: all); every other agent must be
+    in ``fixed`` (agent -> options it works) and counts as constants, as do its requests in
+    ``fixed_grants``."""
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst, track_assumptions=track)
+    free_set = set(range(len(inst.agents))) if free is None else set(free)
+    v.free_agents = free_set
+    fixed = fixed or {}
+    fixed_grants = fixed_grants or {}
+    for prep in inst.agents:
+        a = prep.index
+        if a in free_set:
+            for d, opts in prep.options_by_day.items():
+                for o in opts:
+                    v.x_[(a, o)] = model.NewBoolVar(f"x[{a},{o}]")
+            for li in prep.requests:
+                v.grant_[li] = model.NewBoolVar(f"grant[{li}]")
+        else:
+            for o in fixed.get(a, ()):
+                v.x_[(a, o)] = 1
+            for li in prep.requests:
+                v.grant_[li] = int(bool(fixed_grants.get(li, False)))
+    _run(v, AGENT)
+    if core:
+        _run(v, CORE)
+    set_objective(v)
+    return v
+
+
+def build_aggregate(inst: Instance, track: bool = False, elastic: bool = True) -> Vars:
+    """Group-count model (a relaxation): special agent-days individually, the rest as counts."""
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst, aggregate=True, track_assumptions=track, elastic=elastic)
+    for prep in inst.agents:
+        for d in prep.special_days:
+            for o in prep.options_by_day.get(d, []):
+                v.x_[(prep.index, o)] = model.NewBoolVar(f"x[{prep.index},{o}]")
+    for li in inst.requests:
+        v.grant_[li] = model.NewBoolVar(f"grant[{li}]")
+    _run(v, AGGREGATE)
+    _run(v, CORE)
+    set_objective(v)
+    return v
+
+
+def set_objective(v: Vars) -> None:
+    terms = []
+    for pen in v.penalties:
+        coef = scaled_weight(pen.weight)
+        if coef:
+            terms.append(coef * pen.var)
+    v.model.Minimize(sum(terms))
+
+
+@dataclass
+class CpOutcome:
+    status: int
+    solver: cp_model.CpSolver
+    objective: float | None
+    bound: float | None
+    wall_s: float
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == cp_model.OPTIMAL
+
+
+def solve_cp(
+    v: Vars,
+    options: SolveOptions,
+    time_limit_s: float,
+    hint: Mapping[Any, int] | None = None,
+    assumptions: Iterable[Any] = (),
+    **params: Any,
+) -> CpOutcome:
+    """Solve a built model within a time limit (parameters applied in one place)."""
+    if hint:
+        v.model.ClearHints()
+        for var, value in hint.items():
+            v.model.AddHint(var, value)
+    assumptions = list(assumptions)
+    v.model.ClearAssumptions()
+    if assumptions:
+        v.model.AddAssumptions(assumptions)
+    solver = cp_model.CpSolver()
+    apply_options(solver.parameters, options, time_limit_s, **params)
+    t0 = time.perf_counter()
+    status = solver.Solve(v.model)
+    wall = time.perf_counter() - t0
+    has = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return CpOutcome(
+        status=status,
+        solver=solver,
+        objective=solver.ObjectiveValue() / OBJECTIVE_SCALE if has else None,
+        bound=solver.BestObjectiveBound() / OBJECTIVE_SCALE if has or status == cp_model.UNKNOWN
+        else None,
+        wall_s=wall,
+    )

@@ -1,0 +1,37 @@
+"""Solve options, and the only code that touches CP-SAT's ``solver.parameters``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SolveOptions", "apply_options"]
+
+
+class SolveOptions(BaseModel):
+    """How long and how to search. Defaults suit the 2-core machines this runs on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_limit_s: float = Field(60.0, gt=0, description="Wall-clock limit for the whole solve")
+    workers: int = Field(2, ge=1, le=64, description="CP-SAT search workers (num_workers)")
+    seed: int = Field(0, ge=0, description="Random seed (pinned for reproducible runs)")
+    relative_gap: float = Field(0.0, ge=0, le=1, description="Stop when within this gap")
+    log: bool = Field(False, description="Print CP-SAT's search log")
+    exact_max_agents: int = Field(
+        40, ge=0, description="Solve the exact per-agent model directly up to this many agents"
+    )
+
+
+def apply_options(parameters: Any, options: SolveOptions, time_limit_s: float | None = None,
+                  **extra: Any) -> None:
+    """Set CP-SAT parameters from options (plus phase-specific extras such as use_lns_only)."""
+    parameters.max_time_in_seconds = float(
+        options.time_limit_s if time_limit_s is None else max(0.05, time_limit_s))
+    parameters.num_workers = options.workers
+    parameters.random_seed = options.seed
+    parameters.relative_gap_limit = options.relative_gap
+    parameters.log_search_progress = options.log
+    for key, value in extra.items():
+        setattr(parameters, key, value)

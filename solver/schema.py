@@ -1,0 +1,477 @@
+"""Typed roster problem and result (pydantic v2). Time is minutes from the horizon start.
+
+The horizon is one absolute time axis of ``days x 1440`` minutes cut into slots of
+``slot_minutes``; shifts cross midnight and the end of the week on it, and a shift belongs to the
+day it starts. Per-slot lists (requirements, floors, role windows) have one value per slot.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Agent",
+    "BreakRule",
+    "BreakTime",
+    "Channel",
+    "ChannelKind",
+    "Conflict",
+    "Contract",
+    "CoverageRow",
+    "DeferredWork",
+    "Leave",
+    "LeaveDecision",
+    "LeaveKind",
+    "LeaveStatus",
+    "PenaltyRecord",
+    "Pinned",
+    "RoleRequirement",
+    "RosterProblem",
+    "RosterResult",
+    "Rules",
+    "ShiftAssignment",
+    "ShiftType",
+    "SolveStatus",
+    "Weights",
+    "WorkSegment",
+]
+
+DAY = 1440
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelKind(StrEnum):
+    voice = "voice"
+    chat = "chat"
+    deferred = "deferred"
+
+
+class BreakRule(_Model):
+    """A break inside a shift; the whole break lies in [earliest, latest] minutes after start."""
+
+    name: str = Field(description="Break name, e.g. break_am, lunch")
+    minutes: int = Field(gt=0, description="Length of the break")
+    earliest: int = Field(ge=0, description="Earliest minute after shift start the break may begin")
+    latest: int = Field(gt=0, description="Minute after shift start by which the break must end")
+    paid: bool = Field(True, description="Paid breaks count toward paid hours")
+    lunch: bool = Field(False, description="Reported as lunch rather than break")
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.latest - self.earliest < self.minutes:
+            raise ValueError(
+                f"break {self.name}: window {self.earliest}-{self.latest} min is shorter than "
+                f"the break ({self.minutes} min)"
+            )
+        return self
+
+
+class ShiftType(_Model):
+    """A family of shifts: start window, lengths, weekdays, briefing and breaks."""
+
+    id: str
+    start_earliest: int = Field(ge=0, lt=DAY, description="Earliest start, minutes after midnight")
+    start_latest: int = Field(ge=0, lt=DAY, description="Latest start, minutes after midnight")
+    start_step: int = Field(30, gt=0, description="Minutes between allowed starts")
+    length_min: int = Field(gt=0, le=2 * DAY, description="Shortest length, minutes (paid+unpaid)")
+    length_max: int = Field(gt=0, le=2 * DAY, description="Longest length, minutes")
+    length_step: int = Field(30, gt=0, description="Minutes between allowed lengths")
+    weekdays: tuple[int, ...] = Field(
+        (0, 1, 2, 3, 4, 5, 6), description="Days it may start on (0 = Monday)"
+    )
+    briefing_minutes: int = Field(
+        0, ge=0, description="Pre-shift briefing: paid, not available for contacts"
+    )
+    breaks: tuple[BreakRule, ...] = Field((), description="Breaks in order")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.start_latest < self.start_earliest:
+            raise ValueError(f"shift type {self.id}: start latest is before start earliest")
+        if self.length_max < self.length_min:
+            raise ValueError(f"shift type {self.id}: length max is below length min")
+        if any(d not in range(7) for d in self.weekdays) or not self.weekdays:
+            raise ValueError(f"shift type {self.id}: weekdays must be a non-empty subset of 0..6")
+        for b in self.breaks:
+            if b.latest > self.length_min:
+                raise ValueError(
+                    f"shift type {self.id}: break {b.name} window ends at {b.latest} min, after "
+                    f"the shortest shift ({self.length_min} min)"
+                )
+            if b.earliest < self.briefing_minutes:
+                raise ValueError(
+                    f"shift type {self.id}: break {b.name} may start during the briefing"
+                )
+        for first, second in zip(self.breaks, self.breaks[1:], strict=False):
+            if second.earliest < first.latest:
+                raise ValueError(
+                    f"shift type {self.id}: windows of {first.name} ({first.earliest}-"
+                    f"{first.latest}) and {second.name} ({second.earliest}-{second.latest}) "
+                    "overlap; each break's window must end before the next one's starts"
+                )
+        return self
+
+    @property
+    def starts(self) -> range:
+        return range(self.start_earliest, self.start_latest + 1, self.start_step)
+
+    @property
+    def lengths(self) -> range:
+        return range(self.length_min, self.length_max + 1, self.length_step)
+
+    @property
+    def unpaid_minutes(self) -> int:
+        return sum(b.minutes for b in self.breaks if not b.paid)
+
+
+class Contract(_Model):
+    """Working-time rules shared by agents."""
+
+    id: str
+    hours_min: float = Field(0.0, ge=0, description="Paid hours per week, at least")
+    hours_max: float = Field(168.0, gt=0, description="Paid hours per week, at most")
+    days_off_per_week: int | None = Field(None, ge=0, le=7)
+    days_off_per_month: int | None = Field(None, ge=0, le=31)
+    consecutive_days_off_preferred: bool = False
+    shift_types: tuple[str, ...] | None = Field(None, description="Allowed types; None: all")
+    night_shifts: bool = True
+    max_consecutive_days: int | None = Field(None, ge=1, description="Overrides the rule")
+    min_rest_minutes: int | None = Field(None, ge=0, description="Overrides the rule")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.hours_max < self.hours_min:
+            raise ValueError(f"contract {self.id}: hours max is below hours min")
+        if self.days_off_per_week is not None and self.days_off_per_month is not None:
+            raise ValueError(f"contract {self.id}: give days off per week or per month, not both")
+        return self
+
+    def working_days_per_week(self) -> float:
+        """Contract working days in a week (for prorating hours over leave)."""
+        if self.days_off_per_week is not None:
+            return float(7 - self.days_off_per_week)
+        if self.days_off_per_month is not None:
+            return 7.0 - self.days_off_per_month * 7.0 / 30.0
+        return 7.0
+
+
+class Agent(_Model):
+    id: str
+    name: str = ""
+    team: str = ""
+    contract: str
+    skills: tuple[str, ...] = Field(description="Channels the agent may cover, primary first")
+    skill_levels: tuple[int, ...] = Field((), description="Level per skill (informational)")
+    roles: tuple[str, ...] = ()
+    preferred_shift_types: tuple[str, ...] = ()
+    unavailable_weekdays: tuple[int, ...] = ()
+    night_shifts: bool | None = Field(None, description="Overrides the contract")
+    prior_shift_end: int | None = Field(
+        None, description="End of the last shift before the horizon, minutes (<= 0 or a little "
+        "after 0 when it crosses midnight): for rest at the start"
+    )
+    prior_consecutive_days: int = Field(0, ge=0, description="Days worked in a row before")
+
+
+class LeaveKind(StrEnum):
+    annual = "annual"
+    sick = "sick"
+    training = "training"
+    meeting = "meeting"
+    unpaid = "unpaid"
+    day_off_request = "day_off_request"
+    other = "other"
+
+
+class LeaveStatus(StrEnum):
+    approved = "approved"
+    requested = "requested"
+
+
+class Leave(_Model):
+    """Leave of one agent: whole days [start, end) on day boundaries, or a part-day interval."""
+
+    agent_id: str
+    kind: LeaveKind
+    status: LeaveStatus
+    start: int = Field(description="Minutes from the horizon start")
+    end: int = Field(description="Minutes from the horizon start (exclusive)")
+    whole_days: bool = True
+    weight: float = Field(1.0, ge=0, description="Multiplies the refused-request penalty")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"leave of {self.agent_id}: ends before it starts")
+        if self.whole_days and (self.start % DAY or self.end % DAY):
+            raise ValueError(f"leave of {self.agent_id}: whole-day leave must start at midnight")
+        return self
+
+    @property
+    def on_shift(self) -> bool:
+        """Training and meetings are work: the agent is on shift but not available."""
+        return self.kind in (LeaveKind.training, LeaveKind.meeting)
+
+    @property
+    def credited(self) -> bool:
+        """Whole days of leave credit contract hours (a day-off request does not)."""
+        return self.kind is not LeaveKind.day_off_request
+
+    def days(self) -> range:
+        return range(self.start // DAY, -(-self.end // DAY))
+
+
+class Pinned(_Model):
+    """An assignment the solver must keep (re-planning a published week)."""
+
+    agent_id: str
+    day: int = Field(ge=0)
+    shift_type: str
+    start: int | None = Field(None, description="Start, minutes after midnight; None: any")
+    length: int | None = Field(None, description="Length in minutes; None: any")
+
+
+class DeferredWork(_Model):
+    """Deferred demand as cumulative work classes (agent-slots), each in deadline order.
+
+    For class k and slot t: ``arrived[k][t]`` work arrived by the end of t, ``due[k][t]`` work
+    due by the end of t. Work is done earliest deadline first; a class split makes that exact.
+    """
+
+    arrived: tuple[tuple[float, ...], ...]
+    due: tuple[tuple[float, ...], ...]
+
+
+class Channel(_Model):
+    id: str
+    kind: ChannelKind = ChannelKind.voice
+    required: tuple[int, ...] = Field(description="Agents required per slot (voice, chat)")
+    min_staff: tuple[int, ...] = Field((), description="Hard floor per slot (empty: none)")
+    open: tuple[bool, ...] = Field((), description="Open per slot (empty: always)")
+    deferred: DeferredWork | None = None
+
+
+class RoleRequirement(_Model):
+    """At least ``count`` agents with ``role`` on duty (working, not on break) in these slots."""
+
+    role: str
+    count: int = Field(ge=1)
+    slots: tuple[bool, ...]
+    label: str = Field("", description="Words for explanations, e.g. 'whenever a channel is open'")
+
+
+class Rules(_Model):
+    min_rest_minutes: int = Field(660, ge=0)
+    max_consecutive_days: int = Field(6, ge=1)
+    max_on_break_share: float = Field(1.0, gt=0, le=1)
+    night_start: int = Field(0, description="Night window start, minutes after midnight")
+    night_end: int = Field(360, description="Night window end, minutes after midnight")
+    night_min_minutes: int = Field(180, description="Minutes in the window that make a night shift")
+    late_end_after: int = Field(1200, description="A shift ending after this minute is late")
+
+
+class Weights(_Model):
+    """Objective weights; all >= 0. Units: per agent-slot, per day, per shift, per unit spread."""
+
+    under_cover: float = Field(10.0, ge=0)
+    over_cover: float = Field(1.0, ge=0)
+    deferred_late: float = Field(10.0, ge=0, description="Per agent-slot of work overdue, per slot")
+    leave_request_denied: float = Field(20.0, ge=0, description="Per requested day refused")
+    preference: float = Field(1.0, ge=0, description="Per shift not of a preferred type")
+    consecutive_days_off: float = Field(1.0, ge=0, description="Per isolated day off")
+    fairness: float = Field(5.0, ge=0, description="Per unit of spread across agents")
+
+
+class RosterProblem(_Model):
+    horizon_start: date
+    days: int = Field(ge=1, le=62)
+    slot_minutes: int = Field(description="5, 10, 15, 20, 30 or 60")
+    channels: tuple[Channel, ...]
+    shift_types: tuple[ShiftType, ...]
+    contracts: tuple[Contract, ...]
+    agents: tuple[Agent, ...]
+    leave: tuple[Leave, ...] = ()
+    pinned: tuple[Pinned, ...] = ()
+    roles: tuple[RoleRequirement, ...] = ()
+    rules: Rules = Rules()
+    weights: Weights = Weights()
+    disabled_rules: tuple[str, ...] = Field((), description="Soft rule ids switched off")
+    name: str = ""
+
+    @property
+    def n_slots(self) -> int:
+        return self.days * DAY // self.slot_minutes
+
+    def weekday(self, day: int) -> int:
+        return (self.horizon_start.weekday() + day) % 7
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        errors: list[str] = []
+        if self.slot_minutes not in (5, 10, 15, 20, 30, 60):
+            errors.append(f"slot_minutes: expected 5, 10, 15, 20, 30 or 60, got {self.slot_minutes}")
+        n = self.n_slots
+        s = self.slot_minutes
+        for c in self.channels:
+            if c.kind is ChannelKind.deferred:
+                if c.deferred is None:
+                    errors.append(f"channel {c.id}: deferred channel without deferred work")
+                else:
+                    for k, (arr, due) in enumerate(zip(c.deferred.arrived, c.deferred.due,
+                                                       strict=True)):
+                        if len(arr) != n or len(due) != n:
+                            errors.append(f"channel {c.id}: work class {k} needs {n} slots")
+            elif len(c.required) != n:
+                errors.append(f"channel {c.id}: required has {len(c.required)} values, "
+                              f"expected {n} (one per slot)")
+            for name, values in (("min_staff", c.min_staff), ("open", c.open)):
+                if values and len(values) != n:
+                    errors.append(f"channel {c.id}: {name} has {len(values)} values, expected {n}")
+        for r in self.roles:
+            if len(r.slots) != n:
+                errors.append(f"role {r.role}: slots has {len(r.slots)} values, expected {n}")
+        for t in self.shift_types:
+            for what, v in (("start earliest", t.start_earliest), ("start step", t.start_step),
+                            ("length min", t.length_min), ("length step", t.length_step),
+                            ("briefing", t.briefing_minutes)):
+                if v % s:
+                    errors.append(f"shift type {t.id}: {what} ({v} min) is not a multiple of the "
+                                  f"{s}-min slot")
+            for b in t.breaks:
+                for what, v in (("length", b.minutes), ("earliest", b.earliest),
+                                ("latest", b.latest)):
+                    if v % s:
+                        errors.append(f"shift type {t.id}: break {b.name} {what} ({v} min) is not "
+                                      f"a multiple of the {s}-min slot")
+        ids = [a.id for a in self.agents]
+        if len(set(ids)) != len(ids):
+            errors.append("agents: duplicate agent ids")
+        channels = {c.id for c in self.channels}
+        types = {t.id for t in self.shift_types}
+        contracts = {c.id for c in self.contracts}
+        for a in self.agents:
+            if a.contract not in contracts:
+                errors.append(f"agent {a.id}: unknown contract {a.contract}")
+            bad = [sk for sk in a.skills if sk not in channels]
+            if bad:
+                errors.append(f"agent {a.id}: unknown channel(s) {', '.join(bad)} in skills")
+            bad = [t for t in a.preferred_shift_types if t not in types]
+            if bad:
+                errors.append(f"agent {a.id}: unknown preferred shift type(s) {', '.join(bad)}")
+        for c in self.contracts:
+            bad = [t for t in (c.shift_types or ()) if t not in types]
+            if bad:
+                errors.append(f"contract {c.id}: unknown shift type(s) {', '.join(bad)}")
+        known = set(ids)
+        for lv in self.leave:
+            if lv.agent_id not in known:
+                errors.append(f"leave: unknown agent {lv.agent_id}")
+        for p in self.pinned:
+            if p.agent_id not in known:
+                errors.append(f"pinned: unknown agent {p.agent_id}")
+            if p.shift_type not in types:
+                errors.append(f"pinned: unknown shift type {p.shift_type}")
+            if p.day >= self.days:
+                errors.append(f"pinned: day {p.day} is outside the horizon")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+# --------------------------------------------------------------------------- result
+class SolveStatus(StrEnum):
+    optimal = "optimal"
+    feasible = "feasible"
+    infeasible = "infeasible"
+    timeout_no_solution = "timeout_no_solution"
+    invalid = "invalid"
+
+
+class BreakTime(_Model):
+    name: str
+    start: int = Field(description="Minutes from the horizon start")
+    minutes: int
+    paid: bool
+    lunch: bool = False
+
+
+class WorkSegment(_Model):
+    """Time on one channel (or idle: channel None) within a shift."""
+
+    start: int
+    end: int
+    channel: str | None
+
+
+class ShiftAssignment(_Model):
+    agent_id: str
+    day: int
+    shift_type: str
+    start: int = Field(description="Minutes from the horizon start")
+    length: int
+    paid_minutes: int
+    briefing_minutes: int = 0
+    breaks: tuple[BreakTime, ...] = ()
+    work: tuple[WorkSegment, ...] = Field((), description="Channel per stretch of contact time")
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+class CoverageRow(_Model):
+    channel: str
+    slot: int
+    required: float
+    scheduled: int
+    under: float
+    over: float
+
+
+class PenaltyRecord(_Model):
+    """A named soft-rule cost: what rule, about whom or when, and how much."""
+
+    rule_id: str
+    subject: str
+    cost: float
+    detail: str = ""
+
+
+class LeaveDecision(_Model):
+    leave_index: int = Field(description="Index of the request in problem.leave")
+    agent_id: str
+    granted: bool
+    reason: str
+
+
+class Conflict(_Model):
+    """Hard rules that cannot all hold, in plain words, with the relaxation found."""
+
+    message: str
+    rules: tuple[str, ...]
+    relaxation: str = ""
+
+
+class RosterResult(_Model):
+    status: SolveStatus
+    objective: float | None = None
+    best_bound: float | None = None
+    gap: float | None = None
+    wall_time_s: float = 0.0
+    assignments: tuple[ShiftAssignment, ...] = ()
+    coverage: tuple[CoverageRow, ...] = ()
+    penalties: tuple[PenaltyRecord, ...] = ()
+    leave_decisions: tuple[LeaveDecision, ...] = ()
+    explanation: tuple[Conflict, ...] = ()
+    solver_version: str = ""
+    problem_sha256: str = ""
+    phases: dict[str, float] = Field(default_factory=dict, description="Seconds per phase")
+    message: str = ""

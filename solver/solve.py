@@ -1,0 +1,354 @@
+"""``solve(problem, options) -> RosterResult``: the three-phase pipeline and the exact model.
+
+1. Small problems (``options.exact_max_agents``): the exact per-agent model, directly.
+2. Otherwise: the aggregate model on group counts (its bound is the reported bound), a
+   disaggregation of each group's counts into named agents (a small model per group), then
+   bounded refinement of the exact model over neighbourhoods of agents, until the time limit.
+
+Every roster is checked by ``validate`` and the objective reported is the validator's. A time
+limit always returns the best roster found so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ortools import __version__ as ortools_version
+from ortools.sat.python import cp_model
+
+from solver.disaggregate import GroupInfeasibleError, disaggregate
+from solver.explain import explain
+from solver.days import DayResult, PolishResult, day_window, done_before, polish_day, solve_day
+from solver.extract import assemble, chosen_options, extract, granted, hint_from
+from solver.master import MasterUnknown, families, solve_master
+from solver.variables import FixedShift
+from solver.bound import aggregate_bound
+from solver.model import CpOutcome, build_exact, solve_cp
+from solver.options import SolveOptions
+from solver.prep import Instance, prepare
+from solver.schema import (
+    LeaveDecision,
+    LeaveStatus,
+    PenaltyRecord,
+    RosterProblem,
+    RosterResult,
+    ShiftAssignment,
+    SolveStatus,
+)
+from solver.shifts import slot_range_name
+from solver.validate import Validation, validate
+
+__all__ = ["Progress", "ProgressCallback", "problem_hash", "solve"]
+
+
+def problem_hash(problem: RosterProblem) -> str:
+    return hashlib.sha256(problem.model_dump_json().encode()).hexdigest()
+
+
+class _Clock:
+    def __init__(self, limit: float, progress: ProgressCallback | None = None) -> None:
+        self.t0 = time.perf_counter()
+        self.limit = limit
+        self.progress = progress
+
+    def report(self, phase: str, objective: float | None = None, bound: float | None = None,
+               message: str = "") -> None:
+        if self.progress is not None:
+            self.progress(Progress(phase=phase, elapsed_s=self.elapsed, objective=objective,
+                                   bound=bound, message=message))
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    @property
+    def left(self) -> float:
+        return max(0.0, self.limit - self.elapsed)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a solve stands: reported at every phase change and improvement."""
+
+    phase: str
+    elapsed_s: float
+    objective: float | None = None
+    bound: float | None = None
+    message: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def solve(problem: RosterProblem, options: SolveOptions | None = None,
+          progress: ProgressCallback | None = None) -> RosterResult:
+    """Build and solve the roster; always returns a typed result (never raises on bad luck).
+
+    ``progress`` (optional) is called with a ``Progress`` at each phase and improvement.
+    """
+    options = options or SolveOptions()
+    clock = _Clock(options.time_limit_s, progress)
+    inst = prepare(problem)
+    phases: dict[str, float] = {"prepare": clock.elapsed}
+    clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
+    if len(inst.agents) <= options.exact_max_agents:
+        state = _solve_exact(inst, options, clock, phases)
+    else:
+        state = _solve_pipeline(inst, options, clock, phases)
+    result = _result(inst, state, options, clock, phases)
+    clock.report("done", result.objective, result.best_bound, result.status.value)
+    return result
+
+
+class _State:
+    """The best roster so far and what is known about the bound."""
+
+    def __init__(self) -> None:
+        self.chosen: dict[int, list[int]] | None = None
+        self.grants: dict[int, bool] = {}
+        self.roster: list[ShiftAssignment] = []
+        self.objective: float | None = None
+        self.bound: float | None = None
+        self.optimal = False
+        self.infeasible = False
+        self.message = ""
+
+
+def _solve_exact(inst: Instance, options: SolveOptions, clock: _Clock,
+                 phases: dict[str, float]) -> _State:
+    state = _State()
+    t0 = clock.elapsed
+    v = build_exact(inst)
+    phases["build_exact"] = clock.elapsed - t0
+    t0 = clock.elapsed
+    out = solve_cp(v, options, clock.left)
+    phases["solve_exact"] = clock.elapsed - t0
+    clock.report("exact", out.objective, out.bound)
+    if out.status == cp_model.INFEASIBLE:
+        state.infeasible = True
+        return state
+    state.bound = out.bound
+    if out.has_solution:
+        _accept(state, v, out)
+        state.optimal = out.optimal
+    return state
+
+
+def _accept(state: _State, v: Any, out: CpOutcome) -> None:
+    state.chosen = chosen_options(v, out.solver)
+    state.grants = granted(v, out.solver)
+    state.roster = extract(v, out.solver)
+    state.objective = out.objective
+
+
+def _overlapping(shifts: list[FixedShift], inst: Instance, window: tuple[int, int]
+                 ) -> list[FixedShift]:
+    return [fs for fs in shifts
+            if inst.options[fs.option].first_slot < window[1]
+            and inst.options[fs.option].first_slot + inst.options[fs.option].n_slots > window[0]]
+
+
+def _solve_pipeline(inst: Instance, options: SolveOptions, clock: _Clock,
+                    phases: dict[str, float]) -> _State:
+    state = _State()
+    p = inst.problem
+    total = clock.left
+    # 0. the bound: the aggregate model (a relaxation), briefly
+    t0 = clock.elapsed
+    bound, infeasible = aggregate_bound(inst, options, max(1.0, 0.12 * total))
+    phases["bound"] = clock.elapsed - t0
+    if infeasible:
+        state.infeasible = True
+        return state
+    state.bound = bound
+    clock.report("bound", None, bound)
+    # 1. master: family counts per group and day
+    t0 = clock.elapsed
+    fam = families(inst)
+    try:
+        plan = solve_master(inst, fam, options, max(1.0, 0.12 * total))
+    except MasterUnknown:
+        try:  # no plan yet: give the master a larger share before giving up
+            plan = solve_master(inst, fam, options, max(2.0, 0.5 * clock.left))
+        except MasterUnknown:
+            state.message = "no weekly plan found in the time given"
+            return state
+    phases["master"] = clock.elapsed - t0
+    clock.report("master", None, state.bound)
+    if plan is None:
+        state.infeasible = True
+        state.message = "the weekly rules cannot be met with the shift types given"
+        return state
+    # 2. day models, forward
+    t0 = clock.elapsed
+    results: dict[int, DayResult] = {}
+    per_day = max(1.0, 0.38 * total / p.days)
+    for d in range(p.days):
+        window = day_window(inst, d)
+        neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
+        res = solve_day(inst, fam, plan, d, neighbours, done_before(results, inst, window[0]),
+                        options, per_day)
+        if res is None:
+            state.message = f"no plan for day {d + 1} within its family counts"
+            return state
+        results[d] = res
+        clock.report("days", None, state.bound, f"day {d + 1} of {p.days}")
+    phases["days"] = clock.elapsed - t0
+    # 3. named agents
+    t0 = clock.elapsed
+    target: dict[tuple[int, int], int] = defaultdict(int)
+    special: dict[int, list[int]] = defaultdict(list)
+    for res in results.values():
+        for key, n in res.counts.items():
+            target[key] += n
+        for a, o in res.special.items():
+            special[a].append(o)
+    try:
+        chosen = disaggregate(inst, dict(target), dict(special), plan.grants, options,
+                              max(2.0, 0.12 * total))
+    except GroupInfeasibleError:
+        state.infeasible = True
+        return state
+    phases["disaggregate"] = clock.elapsed - t0
+    clock.report("agents", None, state.bound)
+    # 4. polish each day with the named shifts: breaks and channels
+    t0 = clock.elapsed
+    polished: dict[int, PolishResult] = {}
+    breaks: dict[tuple[int, int], list[int]] = {}
+    channels: dict[tuple[int, int, int], int] = {}
+    per_day = max(1.0, clock.left * 0.8 / p.days)
+    for d in range(p.days):
+        window = day_window(inst, d)
+        neighbours = []
+        if d - 1 in polished:
+            neighbours += _overlapping(polished[d - 1].shifts, inst, window)
+        if d + 1 in results:
+            neighbours += _overlapping(results[d + 1].shifts, inst, window)
+        pol = polish_day(inst, d, chosen, neighbours, done_before(polished, inst, window[0]),
+                         options, per_day)
+        if pol is None:
+            state.message = f"no break plan fits the shifts of day {d + 1}"
+            return state
+        polished[d] = pol
+        breaks.update(pol.breaks)
+        channels.update(pol.channels)
+        clock.report("polish", None, state.bound, f"day {d + 1} of {p.days}")
+    phases["polish"] = clock.elapsed - t0
+    state.chosen = chosen
+    state.grants = plan.grants
+    state.roster = assemble(inst, chosen, breaks, channels)
+    return state
+
+
+def _leave_decisions(inst: Instance, roster: list[ShiftAssignment],
+                     val: Validation) -> list[LeaveDecision]:
+    p = inst.problem
+    cov = {(r.channel, r.slot): r for r in val.coverage}
+    out = []
+    for li, lv in enumerate(p.leave):
+        if lv.status is not LeaveStatus.requested:
+            continue
+        ok = val.granted.get(li, False)
+        if ok:
+            out.append(LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=True,
+                                     reason="granted"))
+            continue
+        short: dict[str, list[int]] = defaultdict(list)
+        for sh in roster:
+            if sh.agent_id != lv.agent_id:
+                continue
+            overlaps = sh.day in lv.days() if lv.whole_days else (
+                sh.start < lv.end and lv.start < sh.end)
+            if not overlaps:
+                continue
+            for seg in sh.work:
+                if seg.channel is None:
+                    continue
+                for t in range(seg.start // p.slot_minutes, seg.end // p.slot_minutes):
+                    row = cov.get((seg.channel, t))
+                    if row is not None and row.scheduled <= row.required:
+                        short[seg.channel].append(t)
+        if short:
+            parts = []
+            for ch, slots in short.items():
+                runs = _slot_runs(sorted(set(slots)))
+                text = ", ".join(slot_range_name(p.horizon_start, a, b, p.slot_minutes)
+                                 for a, b in runs[:3])
+                more = f" and {len(runs) - 3} more" if len(runs) > 3 else ""
+                parts.append(f"{ch} would be short on {text}{more}")
+            reason = "refused: " + "; ".join(parts)
+        else:
+            reason = ("refused: the agent is needed to meet contract hours, role cover or "
+                      "minimum staffing")
+        out.append(LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=False,
+                                 reason=reason))
+    return out
+
+
+def _slot_runs(slots: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for t in slots:
+        if runs and runs[-1][1] == t - 1:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+def _result(inst: Instance, state: _State, options: SolveOptions, clock: _Clock,
+            phases: dict[str, float]) -> RosterResult:
+    p = inst.problem
+    common = dict(solver_version=f"ortools {ortools_version}", problem_sha256=problem_hash(p),
+                  phases={k: round(v, 3) for k, v in phases.items()})
+    if state.infeasible or (state.chosen is None and state.bound is None):
+        t0 = clock.elapsed
+        conflicts = explain(inst, options, max(5.0, min(60.0, clock.left + 10.0)))
+        common["phases"]["explain"] = round(clock.elapsed - t0, 3)
+        return RosterResult(status=SolveStatus.infeasible, wall_time_s=clock.elapsed,
+                            explanation=tuple(conflicts), message=state.message, **common)
+    if state.chosen is None:
+        return RosterResult(status=SolveStatus.timeout_no_solution, wall_time_s=clock.elapsed,
+                            best_bound=state.bound, message=state.message, **common)
+    val = validate(p, state.roster)
+    if not val.ok:
+        # the best roster breaks hard rules: say why (and whether that is provably unavoidable)
+        t0 = clock.elapsed
+        conflicts = explain(inst, options, max(5.0, min(60.0, 0.25 * options.time_limit_s)))
+        common["phases"]["explain"] = round(clock.elapsed - t0, 3)
+        broken = "; ".join(str(x) for x in val.violations[:8])
+        more = f" and {len(val.violations) - 8} more" if len(val.violations) > 8 else ""
+        status_ = SolveStatus.infeasible if conflicts else SolveStatus.timeout_no_solution
+        return RosterResult(
+            status=status_, wall_time_s=round(clock.elapsed, 3), best_bound=state.bound,
+            assignments=tuple(state.roster), coverage=tuple(val.coverage),
+            explanation=tuple(conflicts),
+            message=f"the best roster found breaks {len(val.violations)} hard rules: "
+                    f"{broken}{more}", **common)
+    objective = val.objective
+    bound = state.bound if state.bound is not None else None
+    if bound is not None:
+        bound = min(bound, objective)
+    gap = None if bound is None else (0.0 if objective <= 1e-9 else
+                                      max(0.0, (objective - bound) / objective))
+    status = SolveStatus.optimal if state.optimal else SolveStatus.feasible
+    message = state.message
+    return RosterResult(
+        status=status,
+        objective=round(objective, 6),
+        best_bound=None if bound is None else round(bound, 6),
+        gap=None if gap is None else round(gap, 6),
+        wall_time_s=round(clock.elapsed, 3),
+        assignments=tuple(state.roster),
+        coverage=tuple(val.coverage),
+        penalties=tuple(PenaltyRecord(rule_id=x.rule_id, subject=x.subject, cost=round(x.cost, 6),
+                                      detail=x.detail) for x in val.penalties),
+        leave_decisions=tuple(_leave_decisions(inst, state.roster, val)),
+        message=message.strip(),
+        **common,
+    )
