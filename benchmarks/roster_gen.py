@@ -1,11 +1,12 @@
 """Seeded generator of realistic weekly roster problems (solver level).
 
 15-minute slots, a 7x24 centre: phone (Erlang C), chat (3 chats per agent) and messages
-(deferred: 60-minute deadline, overnight backlog by 10:00). Early, day, late and night shifts with
-two short breaks and an unpaid lunch, part-time shifts with one break, 10-minute briefings. Full-time,
-night and part-time contracts; about 30 % of agents multi-skilled; team leads on duty whenever a
-channel is open; about 5 % of agent-days on approved leave, some requested leave and training.
-Demand is scaled so that the required agent-hours are about 92 % of what the agents can supply.
+(deferred: 60-minute deadline, overnight backlog by 10:00). Early, day, late and night shifts
+with two short breaks and an unpaid lunch, part-time shifts with one break, 15-minute briefings.
+Full-time, night and part-time contracts; about 30 % of agents multi-skilled; team leads on
+duty whenever a channel is open; about 5 % of agent-days on approved leave, some requested leave
+and training.
+Demand is scaled so that the required agent-hours are about 85 % of what the agents can supply.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _curve(days: int, peak_scale: float, floor: float) -> np.ndarray:
 
 
 def generate_problem(
-    n_agents: int, seed: int = 0, days: int = 7, utilisation: float = 0.92
+    n_agents: int, seed: int = 0, days: int = 7, utilisation: float = 0.85
 ) -> RosterProblem:
     rng = random.Random(seed)
     n_slots = days * DAY // SLOT
@@ -184,8 +185,9 @@ def generate_problem(
         idx = (j * 7919) % n_agents
         a = agents[idx]
         contract = "nights" if j < n_night else "full_time"
-        agents[idx] = a.model_copy(update={"roles": ("team_lead",), "contract": contract,
-                                           "preferred_shift_types": ()})
+        agents[idx] = a.model_copy(
+            update={"roles": ("team_lead",), "contract": contract, "preferred_shift_types": ()}
+        )
     # ---------------------------------------------------------------- supply and demand
     hours = {"full_time": 38.5, "nights": 38.0, "part_time": 20.0}
     supply_slots = sum(hours[a.contract] for a in agents) * 60 / SLOT * days / 7
@@ -229,9 +231,16 @@ def generate_problem(
             ),
             1 if cid == "phone" else 0,
         )
-        # hard floors from Monday 06:00: the night before the horizon is not rostered here
-        floors = tuple(2 if cid == "phone" and n_agents >= 40 and t >= first_shift else 0
-                       for t in range(n_slots))
+        # hard floors on the phone: two by day, one at night, from Monday 07:00 (the night
+        # before the horizon is not rostered here)
+        floors = tuple(
+            0
+            if cid != "phone" or n_agents < 40 or t < first_shift
+            else 2
+            if 7 * 60 <= (t % (DAY // SLOT)) * SLOT < 22 * 60
+            else 1
+            for t in range(n_slots)
+        )
         channels.append(
             Channel(
                 id=cid,

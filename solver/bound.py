@@ -19,8 +19,9 @@ from solver.prep import Instance
 __all__ = ["aggregate_bound"]
 
 
-def aggregate_bound(inst: Instance, options: SolveOptions, time_limit: float
-                    ) -> tuple[float | None, bool]:
+def aggregate_bound(
+    inst: Instance, options: SolveOptions, time_limit: float
+) -> tuple[float | None, bool]:
     """(lower bound or None, proven infeasible)."""
     v = build_aggregate(inst, elastic=False)
     out = solve_cp(v, options, time_limit)

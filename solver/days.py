@@ -3,9 +3,7 @@
 A day model takes the master's family counts for one day as given and chooses which starts
 they use, where breaks go and how multi-skilled agents split over channels, on the exact slot
 grid. Its window runs from the day's midnight to the end of its latest shift; shifts of
-neighbouring days that reach into the window enter as constants. The *polish* is the same model
-once named agents are fixed: it places every shift's breaks and sets the channel split of the
-day's slots.
+neighbouring days that reach into the window enter as constants.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from solver.prep import Instance
 from solver.schema import DAY
 from solver.variables import FixedShift, Vars
 
-__all__ = ["DayResult", "day_window", "polish_day", "solve_day"]
+__all__ = ["DayResult", "day_window", "done_before", "slots_per_day", "solve_day"]
 
 
 def slots_per_day(inst: Instance) -> int:
@@ -61,7 +59,7 @@ def _group_options(inst: Instance, g: int, d: int) -> list[int]:
 
 
 def _val(solver: cp_model.CpSolver, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.Value(x))
+    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def _spread_hint(v: Vars, family_counts: list[tuple[int, int, list[int]]]) -> dict[Any, int]:
@@ -87,7 +85,7 @@ def _spread_hint(v: Vars, family_counts: list[tuple[int, int, list[int]]]) -> di
     for (k, o), n in v.n_.items():
         if isinstance(n, int):
             n_hint[(k, o)] = n
-    for (k, o, b), br in v.br_.items():
+    for (k, o, _b), br in v.br_.items():
         slots = sorted(br)
         for t in slots:
             hint[br[t]] = 0
@@ -103,13 +101,12 @@ def _spread_hint(v: Vars, family_counts: list[tuple[int, int, list[int]]]) -> di
     return hint
 
 
-def _complete_hint(v: Vars, hint: dict[Any, int], options: SolveOptions, time_limit: float
-                   ) -> Any:
+def _complete_hint(v: Vars, hint: dict[Any, int], options: SolveOptions, time_limit: float) -> Any:
     """When the search found nothing in time: fix the decisions to the hint and let CP-SAT fill
     in the rest (channel split, coverage), which is immediate."""
-    fixed = v.model.Clone()
+    fixed = v.model.clone()
     for var, val in hint.items():
-        fixed.Add(fixed.GetIntVarFromProtoIndex(var.Index()) == val)
+        fixed.add(fixed.get_int_var_from_proto_index(var.index) == val)
     out = solve_cp(SimpleNamespace(model=fixed), options, max(2.0, time_limit))  # type: ignore[arg-type]
     return out if out.has_solution else None
 
@@ -130,8 +127,9 @@ def _shifts_of(v: Vars, solver: cp_model.CpSolver) -> list[FixedShift]:
             starts[(k, o)] = [[] for _ in v.inst.options[o].break_windows]
     for (k, o, b), br in v.br_.items():
         if (k, o) in starts:
-            starts[(k, o)][b] = [t for t, var in sorted(br.items())
-                                 for _ in range(_val(solver, var))]
+            starts[(k, o)][b] = [
+                t for t, var in sorted(br.items()) for _ in range(_val(solver, var))
+            ]
     for (k, o), per_break in starts.items():
         count = _val(solver, v.n_[(k, o)])
         for i in range(count):
@@ -139,10 +137,12 @@ def _shifts_of(v: Vars, solver: cp_model.CpSolver) -> list[FixedShift]:
     for k, specials in v.special_.items():
         for sp in specials:
             if _val(solver, sp.var):
-                brk = tuple(next(t for t, var in s.items() if _val(solver, var))
-                            for s in sp.breaks)
-                out.append(FixedShift(klass=k, option=sp.option, breaks=brk,
-                                      unavailable=frozenset(sp.unavailable)))
+                brk = tuple(next(t for t, var in s.items() if _val(solver, var)) for s in sp.breaks)
+                out.append(
+                    FixedShift(
+                        klass=k, option=sp.option, breaks=brk, unavailable=frozenset(sp.unavailable)
+                    )
+                )
     return out
 
 
@@ -167,13 +167,21 @@ def done_before(results: dict[int, Any], inst: Instance, lo: int) -> dict[tuple[
     return dict(out)
 
 
-def solve_day(inst: Instance, fam: Families, plan: MasterPlan, d: int,
-              neighbours: list[FixedShift], deferred_done: dict[tuple[int, int], int],
-              options: SolveOptions, time_limit: float) -> DayResult | None:
+def solve_day(
+    inst: Instance,
+    fam: Families,
+    plan: MasterPlan,
+    d: int,
+    neighbours: list[FixedShift],
+    deferred_done: dict[tuple[int, int], int],
+    options: SolveOptions,
+    time_limit: float,
+) -> DayResult | None:
     """Choose starts, breaks and channels for day d with the master's family counts."""
     model = cp_model.CpModel()
-    v = Vars(model=model, inst=inst, aggregate=True, window=day_window(inst, d),
-             deferred_as_target=True)
+    v = Vars(
+        model=model, inst=inst, aggregate=True, window=day_window(inst, d), deferred_as_target=True
+    )
     family_counts: list[tuple[int, int, list[int]]] = []
     for (g, dd, f), count in plan.counts.items():
         if dd != d:
@@ -181,16 +189,16 @@ def solve_day(inst: Instance, fam: Families, plan: MasterPlan, d: int,
         allowed = set(_group_options(inst, g, d))
         opts = [o for o in fam.options.get((f, d), []) if o in allowed]
         for o in opts:
-            v.y_[(g, o)] = model.NewIntVar(0, count, f"y[{g},{o}]")
-        model.Add(sum(v.y_[(g, o)] for o in opts) == count)
+            v.y_[(g, o)] = model.new_int_var(0, count, f"y[{g},{o}]")
+        model.add(sum(v.y_[(g, o)] for o in opts) == count)
         family_counts.append((g, count, opts))
     for (a, dd), f in plan.special.items():
         if dd != d:
             continue
         opts = [o for o in inst.agents[a].options_by_day.get(d, []) if fam.of_option[o] == f]
         for o in opts:
-            v.x_[(a, o)] = model.NewBoolVar(f"x[{a},{o}]")
-        model.AddExactlyOne(v.x_[(a, o)] for o in opts)
+            v.x_[(a, o)] = model.new_bool_var(f"x[{a},{o}]")
+        model.add_exactly_one(v.x_[(a, o)] for o in opts)
     v.fixed_shifts = neighbours
     v.deferred_done = deferred_done
     _run_core(v)
@@ -211,57 +219,3 @@ def solve_day(inst: Instance, fam: Families, plan: MasterPlan, d: int,
     res.shifts = _shifts_of(v, out.solver)
     res.deferred = _deferred_done(v, out.solver)
     return res
-
-
-@dataclass
-class PolishResult:
-    breaks: dict[tuple[int, int], list[int]]
-    """(agent, option) -> break start slots."""
-    channels: dict[tuple[int, int, int], int]
-    """(class, channel, slot) -> agents, for the slots the day owns."""
-    shifts: list[FixedShift]
-    deferred: dict[tuple[int, int], dict[int, int]]
-
-
-def polish_day(inst: Instance, d: int, chosen: dict[int, list[int]],
-               neighbours: list[FixedShift], deferred_done: dict[tuple[int, int], int],
-               options: SolveOptions, time_limit: float) -> PolishResult | None:
-    """Place the breaks of day d's named shifts and split the day's slots over channels."""
-    model = cp_model.CpModel()
-    v = Vars(model=model, inst=inst, window=day_window(inst, d))
-    owned: dict[int, int] = {}
-    for a, opts in chosen.items():
-        for o in opts:
-            if inst.options[o].day == d:
-                v.x_[(a, o)] = 1
-                owned[a] = o
-    v.fixed_shifts = neighbours
-    v.deferred_done = deferred_done
-    _run_core(v)
-    hint = _spread_hint(v, [])
-    out = solve_cp(v, options, time_limit, hint=hint)
-    if not out.has_solution:
-        out = _complete_hint(v, hint, options, time_limit)
-        if out is None:
-            return None
-    sol = out.solver
-    breaks: dict[tuple[int, int], list[int]] = {}
-    by_class_option: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for a, o in sorted(owned.items()):
-        prep = inst.agents[a]
-        breaks[(a, o)] = [-1] * len(inst.options[o].break_windows)
-        if inst.options[o].day not in prep.on_shift_leave:
-            by_class_option[(prep.class_index, o)].append(a)
-    for (k, o, b), br in v.br_.items():
-        slots = [t for t, var in sorted(br.items()) for _ in range(_val(sol, var))]
-        for a, t in zip(by_class_option[(k, o)], slots, strict=True):
-            breaks[(a, o)][b] = t
-    for specials in v.special_.values():
-        for sp in specials:
-            breaks[(sp.agent, sp.option)] = [
-                next(t for t, var in s.items() if _val(sol, var)) for s in sp.breaks]
-    spd = slots_per_day(inst)
-    channels = {(k, c, t): _val(sol, var) for (k, c, t), var in v.w_.items()
-                if d * spd <= t < (d + 1) * spd}
-    return PolishResult(breaks=breaks, channels=channels, shifts=_shifts_of(v, sol),
-                        deferred=_deferred_done(v, sol))

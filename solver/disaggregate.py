@@ -31,7 +31,7 @@ class GroupInfeasibleError(Exception):
 
 
 def _val(solver: cp_model.CpSolver, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.Value(x))
+    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def disaggregate(
@@ -51,6 +51,20 @@ def disaggregate(
         share = max(1.0, budget * len(members) / total)
         chosen.update(_group(inst, g, members, target, grants, special, options, share))
     return chosen
+
+
+def _critical(inst: Instance, g: int, o: int) -> bool:
+    """Does a shift of this group and option count toward a role cover or a floor?"""
+    k = inst.groups[g][0]
+    skills, roles = inst.classes[k]
+    p = inst.problem
+    slots = [t for t in inst.options[o].slots if t < p.n_slots]
+    if any(r.role in roles and any(r.slots[t] for t in slots) for r in p.roles):
+        return True
+    return any(
+        ch.id in skills and ch.min_staff and any(ch.min_staff[t] for t in slots)
+        for ch in p.channels
+    )
 
 
 def _one_by_one(
@@ -100,14 +114,14 @@ def _group(
                         v.x_[(a, o)] = 1
                 continue
             for o in opts:
-                v.x_[(a, o)] = model.NewBoolVar(f"x[{a},{o}]")
+                v.x_[(a, o)] = model.new_bool_var(f"x[{a},{o}]")
         for li in prep.requests:
             v.grant_[li] = int(grants.get(li, False))
     for rule in AGENT:
         rule.add(v)
     w = inst.problem.weights
     by_option: dict[int, list[Any]] = defaultdict(list)
-    for (a, o), var in v.x_.items():
+    for (_a, o), var in v.x_.items():
         if not isinstance(var, int):
             by_option[o].append(var)
     keys = set(by_option) | {o for (gg, o) in target if gg == g}
@@ -119,8 +133,12 @@ def _group(
         slots = inst.options[o].n_slots
         short = v.int_var(0, max(want, 0), f"short[{o}]")
         extra = v.int_var(0, len(members), f"extra[{o}]")
-        model.Add(have + short - extra == want)
-        v.penalize("disaggregate.short", str(o), short, w.under_cover * slots)
+        model.add(have + short - extra == want)
+        # a missing shift may leave a floor or a role uncovered: far worse than under-cover
+        critical = _critical(inst, g, o)
+        v.penalize(
+            "disaggregate.short", str(o), short, w.under_cover * slots * (100 if critical else 1)
+        )
         v.penalize("disaggregate.extra", str(o), extra, max(w.over_cover, 0.01) * slots)
     set_objective(v)
     out = solve_cp(v, options, time_limit)
@@ -128,8 +146,17 @@ def _group(
         if out.status == cp_model.INFEASIBLE:
             if fix_special and any(inst.agents[a].special_days for a in members):
                 # the aggregate's choice on a special day may clash with a member's other rules
-                return _group(inst, g, members, target, grants, special, options, time_limit,
-                              fix_special=False)
+                return _group(
+                    inst,
+                    g,
+                    members,
+                    target,
+                    grants,
+                    special,
+                    options,
+                    time_limit,
+                    fix_special=False,
+                )
             raise GroupInfeasibleError(g)
         if len(members) > 1:
             return _one_by_one(inst, g, members, target, grants, special, options, time_limit)

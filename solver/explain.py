@@ -29,7 +29,9 @@ __all__ = ["explain"]
 _PER_CALL = 5.0
 
 
-def _infeasible_with(v: Vars, lits: Sequence[Any], options: SolveOptions, limit: float) -> bool | None:
+def _infeasible_with(
+    v: Vars, lits: Sequence[Any], options: SolveOptions, limit: float
+) -> bool | None:
     out = solve_cp(v, options, limit, assumptions=lits)
     if out.status == cp_model.INFEASIBLE:
         return True
@@ -38,25 +40,29 @@ def _infeasible_with(v: Vars, lits: Sequence[Any], options: SolveOptions, limit:
     return None  # unknown in time
 
 
-def _core(v: Vars, options: SolveOptions, deadline: float, shrink: bool = True
-          ) -> list[int] | None:
+def _core(v: Vars, options: SolveOptions, deadline: float, shrink: bool = True) -> list[int] | None:
     """Indices into v.assumptions of a small conflicting set, or None when none is found
     (feasible, or unknown in time)."""
     lits = [lit for lit, _, _ in v.assumptions]
-    out = solve_cp(v, options, max(0.5, min(_PER_CALL * 4, deadline - time.perf_counter())),
-                   assumptions=lits)
+    out = solve_cp(
+        v, options, max(0.5, min(_PER_CALL * 4, deadline - time.perf_counter())), assumptions=lits
+    )
     if out.status != cp_model.INFEASIBLE:
         return None
-    index = {lit.Index(): i for i, (lit, _, _) in enumerate(v.assumptions)}
-    core = [index[i] for i in out.solver.SufficientAssumptionsForInfeasibility() if i in index]
+    index = {lit.index: i for i, (lit, _, _) in enumerate(v.assumptions)}
+    core = [index[i] for i in out.solver.sufficient_assumptions_for_infeasibility() if i in index]
     if not core or not shrink:
         return core
     # deletion: drop each literal in turn; keep the drop when the rest stay infeasible
     i = 0
     while i < len(core) and time.perf_counter() < deadline and len(core) > 1:
-        trial = core[:i] + core[i + 1:]
-        res = _infeasible_with(v, [v.assumptions[j][0] for j in trial], options,
-                               max(0.2, min(_PER_CALL, deadline - time.perf_counter())))
+        trial = core[:i] + core[i + 1 :]
+        res = _infeasible_with(
+            v,
+            [v.assumptions[j][0] for j in trial],
+            options,
+            max(0.2, min(_PER_CALL, deadline - time.perf_counter())),
+        )
         if res:
             core = trial
         else:
@@ -81,25 +87,30 @@ def _agent_conflicts(inst: Instance, options: SolveOptions, deadline: float) -> 
         if core is None:
             continue
         if not core:
-            conflicts.append(Conflict(
-                message=f"{prep.id} has no shift option that fits their contract, leave and "
-                        "availability on a day they must work",
-                rules=("must_work",),
-                relaxation="check the pinned shift or training time against the shift types",
-            ))
+            conflicts.append(
+                Conflict(
+                    message=f"{prep.id} has no shift option that fits their contract, leave and "
+                    "availability on a day they must work",
+                    rules=("must_work",),
+                    relaxation="check the pinned shift or training time against the shift types",
+                )
+            )
             continue
         words = [v.assumptions[i][2] for i in core]
         rules = tuple(sorted({v.assumptions[i][1] for i in core}))
-        conflicts.append(Conflict(
-            message=f"{prep.id}: " + "; ".join(words) + " - these cannot all hold",
-            rules=rules,
-            relaxation=_agent_relaxation(inst, prep.index, v, core, options),
-        ))
+        conflicts.append(
+            Conflict(
+                message=f"{prep.id}: " + "; ".join(words) + " - these cannot all hold",
+                rules=rules,
+                relaxation=_agent_relaxation(inst, prep.index, v, core, options),
+            )
+        )
     return conflicts
 
 
-def _agent_relaxation(inst: Instance, a: int, v: Vars, core: list[int],
-                      options: SolveOptions) -> str:
+def _agent_relaxation(
+    inst: Instance, a: int, v: Vars, core: list[int], options: SolveOptions
+) -> str:
     """For a paid-hours minimum in the conflict: the most hours reachable without it."""
     for i in core:
         _, rule, _ = v.assumptions[i]
@@ -108,14 +119,17 @@ def _agent_relaxation(inst: Instance, a: int, v: Vars, core: list[int],
         block = int(v.assumptions[i][2].rsplit("week ", 1)[1]) - 1
         others = [x for j, (x, _, _) in enumerate(v.assumptions) if j != i]
         days = inst.agents[a].blocks[block].days
-        paid = sum(v.option(o).paid_minutes * v.x(a, o) for d in days
-                   for o in v.agent_options(a, d))
-        v.model.Maximize(paid)
+        paid = sum(
+            v.option(o).paid_minutes * v.x(a, o) for d in days for o in v.agent_options(a, d)
+        )
+        v.model.maximize(paid)
         out = solve_cp(v, options, _PER_CALL, assumptions=others)
         if out.has_solution:
-            best = out.solver.Value(paid) / 60.0
-            return (f"lower {inst.agents[a].id}'s minimum paid hours in week {block + 1} to "
-                    f"{best:g} h (the most their leave, rest and days off allow)")
+            best = out.solver.value(paid) / 60.0
+            return (
+                f"lower {inst.agents[a].id}'s minimum paid hours in week {block + 1} to "
+                f"{best:g} h (the most their leave, rest and days off allow)"
+            )
     names = ", ".join(sorted({v.assumptions[i][1] for i in core}))
     return f"relax one of: {names}"
 
@@ -129,16 +143,22 @@ def _supply(inst: Instance, channel: str | None, role: str | None, t: int) -> in
         if role is not None and role not in prep.agent.roles:
             continue
         for opts in prep.options_by_day.values():
-            if any(t in inst.options[o].slots and (
-                    role is not None or t - inst.options[o].first_slot
-                    >= inst.options[o].briefing_slots) for o in opts):
+            if any(
+                t in inst.options[o].slots
+                and (
+                    role is not None
+                    or t - inst.options[o].first_slot >= inst.options[o].briefing_slots
+                )
+                for o in opts
+            ):
                 n += 1
                 break
     return n
 
 
-def _tightest(inst: Instance, channel: str | None, role: str | None, first: int,
-              need: list[int]) -> tuple[int, int]:
+def _tightest(
+    inst: Instance, channel: str | None, role: str | None, first: int, need: list[int]
+) -> tuple[int, int]:
     """The slot of a run where the fewest agents could be at work, and that number."""
     best = (first, 10**9)
     for i, want in enumerate(need):
@@ -161,7 +181,7 @@ def _global_conflicts(inst: Instance, options: SolveOptions, deadline: float) ->
     words = []
     for i in core:
         _, rule, text = v.assumptions[i]
-        subject = v.assumptions[i][0].Name()
+        subject = v.assumptions[i][0].name
         detail = text
         if rule in ("min_staff", "role_coverage"):
             first = int(subject.rsplit(":", 1)[1].rstrip("]"))
@@ -170,36 +190,44 @@ def _global_conflicts(inst: Instance, options: SolveOptions, deadline: float) ->
             last = min(p.n_slots - 1, (first // per_day + 1) * per_day - 1)
             if rule == "min_staff":
                 ch = p.channels[inst.channel_index[name]]
-                need = list(ch.min_staff[first:last + 1])
+                need = list(ch.min_staff[first : last + 1])
                 t, n = _tightest(inst, name, None, first, need)
-                detail = (f"{text}, but at {clock(t * p.slot_minutes)} only {n} agents skilled "
-                          f"for {name} can be at work (on shift and past their briefing)")
+                detail = (
+                    f"{text}, but at {clock(t * p.slot_minutes)} only {n} agents skilled "
+                    f"for {name} can be at work (on shift and past their briefing)"
+                )
             else:
                 req = next(r for r in p.roles if r.role == name)
-                need = [req.count if f else 0 for f in req.slots[first:last + 1]]
+                need = [req.count if f else 0 for f in req.slots[first : last + 1]]
                 t, n = _tightest(inst, None, name, first, need)
-                detail = (f"{text}, but at {clock(t * p.slot_minutes)} only {n} agents with "
-                          f"role {name} can be on shift")
+                detail = (
+                    f"{text}, but at {clock(t * p.slot_minutes)} only {n} agents with "
+                    f"role {name} can be on shift"
+                )
         words.append(detail)
     rules = tuple(sorted({v.assumptions[i][1] for i in core}))
     relax = _relax_counts(inst, v, core, options, deadline)
-    out.append(Conflict(
-        message="; ".join(words) if words else "the hard rules cannot all hold together",
-        rules=rules,
-        relaxation=relax,
-    ))
+    out.append(
+        Conflict(
+            message="; ".join(words) if words else "the hard rules cannot all hold together",
+            rules=rules,
+            relaxation=relax,
+        )
+    )
     return out
 
 
-def _relax_counts(inst: Instance, v: Vars, core: list[int], options: SolveOptions,
-                  deadline: float) -> str:
+def _relax_counts(
+    inst: Instance, v: Vars, core: list[int], options: SolveOptions, deadline: float
+) -> str:
     """Drop the conflicting literals and say which rule to relax (the smallest change found)."""
     keep = [lit for j, (lit, _, _) in enumerate(v.assumptions) if j not in set(core)]
     for i in core:
         _, _, text = v.assumptions[i]
         trial = keep + [v.assumptions[j][0] for j in core if j != i]
-        res = _infeasible_with(v, trial, options,
-                               max(0.2, min(_PER_CALL, deadline - time.perf_counter())))
+        res = _infeasible_with(
+            v, trial, options, max(0.2, min(_PER_CALL, deadline - time.perf_counter()))
+        )
         if res is False:
             return f"dropping this rule makes the roster feasible: {text}"
     return "relax the rules listed together"

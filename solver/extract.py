@@ -1,8 +1,9 @@
 """From solver values to named shifts: break times matched to agents, a channel per slot.
 
 Break starts are counts per class, option and break; they go to the agents of that class
-working that option in agent order. Channel counts per class and slot are handed to the available agents, keeping each
-agent on the channel it had in the previous slot where the counts allow.
+working that option in agent order. Channel counts per class and slot are handed to the
+available agents, keeping each agent on the channel it had in the previous slot where the counts
+allow.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver.errors import SolverError
-from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.prep import Instance
+from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.variables import Expr, Vars
 
 __all__ = ["assemble", "chosen_options", "extract", "granted", "hint_from"]
 
 
 def _val(solver: cp_model.CpSolver, x: Expr) -> int:
-    return int(x) if isinstance(x, int) else int(solver.Value(x))
+    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def chosen_options(v: Vars, solver: cp_model.CpSolver) -> dict[int, list[int]]:
@@ -39,8 +40,9 @@ def granted(v: Vars, solver: cp_model.CpSolver) -> dict[int, bool]:
     return {li: bool(_val(solver, g)) for li, g in v.grant_.items()}
 
 
-def _match_breaks(v: Vars, solver: cp_model.CpSolver,
-                  chosen: dict[int, list[int]]) -> dict[tuple[int, int], list[int]]:
+def _match_breaks(
+    v: Vars, solver: cp_model.CpSolver, chosen: dict[int, list[int]]
+) -> dict[tuple[int, int], list[int]]:
     """Break start slot per (agent, option), one per break of the shift type."""
     inst = v.inst
     starts: dict[tuple[int, int], list[int]] = {}
@@ -139,8 +141,9 @@ def assemble(
             opt = inst.options[o]
             t_def = types[opt.type_index]
             breaks = tuple(
-                BreakTime(name=br.name, start=t0 * s, minutes=br.minutes, paid=br.paid,
-                          lunch=br.lunch)
+                BreakTime(
+                    name=br.name, start=t0 * s, minutes=br.minutes, paid=br.paid, lunch=br.lunch
+                )
                 for br, t0 in zip(t_def.breaks, break_starts[(a, o)], strict=True)
             )
             segments: list[WorkSegment] = []
@@ -149,15 +152,24 @@ def assemble(
                     continue
                 ch = channel_of[(a, t)]
                 if segments and segments[-1].end == t * s and segments[-1].channel == ch:
-                    segments[-1] = WorkSegment(start=segments[-1].start, end=(t + 1) * s,
-                                               channel=ch)
+                    segments[-1] = WorkSegment(
+                        start=segments[-1].start, end=(t + 1) * s, channel=ch
+                    )
                 else:
                     segments.append(WorkSegment(start=t * s, end=(t + 1) * s, channel=ch))
-            out.append(ShiftAssignment(
-                agent_id=prep.id, day=opt.day, shift_type=opt.type_id, start=opt.start,
-                length=opt.length, paid_minutes=opt.paid_minutes,
-                briefing_minutes=t_def.briefing_minutes, breaks=breaks, work=tuple(segments),
-            ))
+            out.append(
+                ShiftAssignment(
+                    agent_id=prep.id,
+                    day=opt.day,
+                    shift_type=opt.type_id,
+                    start=opt.start,
+                    length=opt.length,
+                    paid_minutes=opt.paid_minutes,
+                    briefing_minutes=t_def.briefing_minutes,
+                    breaks=breaks,
+                    work=tuple(segments),
+                )
+            )
     return out
 
 

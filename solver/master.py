@@ -83,8 +83,15 @@ def families(inst: Instance) -> Families:
         starts = [inst.options[oi].start for oi in opts]
         ends = [inst.options[oi].end for oi in opts]
         extremes[fd] = (min(starts), max(starts), min(ends), max(ends))
-    return Families(keys=keys, of_option=of_option, options=dict(options), avail=avail, on=on,
-                    extremes=extremes, paid=paid)
+    return Families(
+        keys=keys,
+        of_option=of_option,
+        options=dict(options),
+        avail=avail,
+        on=on,
+        extremes=extremes,
+        paid=paid,
+    )
 
 
 class MasterUnknown(Exception):
@@ -106,8 +113,9 @@ def _band_minutes(slot_minutes: int) -> int:
     return max(30, slot_minutes)
 
 
-def solve_master(inst: Instance, fam: Families, options: SolveOptions,
-                 time_limit: float) -> MasterPlan | None:
+def solve_master(
+    inst: Instance, fam: Families, options: SolveOptions, time_limit: float
+) -> MasterPlan | None:
     p = inst.problem
     model = cp_model.CpModel()
     v = Vars(model=model, inst=inst)
@@ -118,46 +126,57 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
     group_day_fams: dict[tuple[int, int], list[int]] = defaultdict(list)
     for g, members in enumerate(inst.group_members):
         for d in range(p.days):
-            ordinary = [a for a in members if d not in inst.agents[a].special_days
-                        and inst.agents[a].options_by_day.get(d)]
+            ordinary = [
+                a
+                for a in members
+                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
+            ]
             if not ordinary:
                 continue
-            allowed = {fam.of_option[o] for a in ordinary
-                       for o in inst.agents[a].options_by_day.get(d, [])}
+            allowed = {
+                fam.of_option[o] for a in ordinary for o in inst.agents[a].options_by_day.get(d, [])
+            }
             for f in sorted(allowed):
-                m[(g, d, f)] = model.NewIntVar(0, len(ordinary), f"m[{g},{d},{f}]")
+                m[(g, d, f)] = model.new_int_var(0, len(ordinary), f"m[{g},{d},{f}]")
                 group_day_fams[(g, d)].append(f)
     for li in inst.requests:
-        v.grant_[li] = model.NewBoolVar(f"grant[{li}]")
+        v.grant_[li] = model.new_bool_var(f"grant[{li}]")
     for g, members in enumerate(inst.group_members):
         for d in range(p.days):
             fams = group_day_fams.get((g, d), [])
-            ordinary = [a for a in members if d not in inst.agents[a].special_days
-                        and inst.agents[a].options_by_day.get(d)]
+            ordinary = [
+                a
+                for a in members
+                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
+            ]
             if not fams:
                 continue
-            req = [v.grant(li) for a in ordinary for li in inst.agents[a].requests
-                   if p.leave[li].whole_days and d in p.leave[li].days()]
-            model.Add(sum(m[(g, d, f)] for f in fams) + sum(req) <= len(ordinary))
+            req = [
+                v.grant(li)
+                for a in ordinary
+                for li in inst.agents[a].requests
+                if p.leave[li].whole_days and d in p.leave[li].days()
+            ]
+            model.add(sum(m[(g, d, f)] for f in fams) + sum(req) <= len(ordinary))
     special: dict[tuple[int, int, int], Any] = {}
     for prep in inst.agents:
         for d in sorted(prep.special_days):
             fams = sorted({fam.of_option[o] for o in prep.options_by_day.get(d, [])})
             for f in fams:
-                special[(prep.index, d, f)] = model.NewBoolVar(f"s[{prep.index},{d},{f}]")
+                special[(prep.index, d, f)] = model.new_bool_var(f"s[{prep.index},{d},{f}]")
             terms = [special[(prep.index, d, f)] for f in fams]
             if d in prep.must_work:
                 if terms:
-                    model.Add(sum(terms) == 1)
+                    model.add(sum(terms) == 1)
                 else:
                     v.add_false([])
             elif terms:
-                model.AddAtMostOne(terms)
+                model.add_at_most_one(terms)
             for li in prep.requests:
                 lv = p.leave[li]
                 if lv.whole_days and d in lv.days():
                     for t in terms:
-                        model.AddImplication(v.grant(li), t.Not())
+                        model.add_implication(v.grant(li), t.negated())
 
     def group_day(g: int, d: int) -> list[tuple[int, Expr]]:
         """(family, count) terms of group g on day d, special agent-days included."""
@@ -184,19 +203,21 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
                             credits_days.append(k * v.grant(li))
                             credits_min.append(round(blk.credit_min * k) * v.grant(li))
                             credits_max.append(round(blk.credit_max * k) * v.grant(li))
-            model.Add(sum(c for _, c in terms) + sum(credits_days) <= cap)
+            model.add(sum(c for _, c in terms) + sum(credits_days) <= cap)
             if block.kind != "week":
                 continue
             paid = sum(fam.paid[f] * c for f, c in terms)
             lo = sum(inst.agents[a].blocks[bi].min_minutes for a in members)
             hi = sum(inst.agents[a].blocks[bi].max_minutes for a in members)
-            model.Add(paid + sum(credits_min) >= lo)
-            model.Add(paid + sum(credits_max) <= hi)
+            model.add(paid + sum(credits_min) >= lo)
+            model.add(paid + sum(credits_max) <= hi)
         mc = inst.agents[members[0]].max_consecutive
         if p.days > mc:
             for first in range(p.days - mc):
-                model.Add(sum(c for d in range(first, first + mc + 1) for _, c in group_day(g, d))
-                          <= len(members) * mc)
+                model.add(
+                    sum(c for d in range(first, first + mc + 1) for _, c in group_day(g, d))
+                    <= len(members) * mc
+                )
         rest = inst.agents[members[0]].min_rest
         for d in range(p.days - 1):
             today = group_day(g, d)
@@ -207,12 +228,12 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
                 late = [c for f, c in today if fam.extremes[(f, d)][3] + rest > s]
                 early = [c for f, c in tomorrow if fam.extremes[(f, d + 1)][0] <= s]
                 if late and early:
-                    model.Add(sum(late) + sum(early) <= len(members))
+                    model.add(sum(late) + sum(early) <= len(members))
     # ------------------------------------------------------------------ coverage by band
     wu, wo = p.weights.under_cover, p.weights.over_cover
     supply: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, band)
     duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, band)
-    for g, members in enumerate(inst.group_members):
+    for g in range(len(inst.group_members)):
         k = inst.groups[g][0]
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
         roles = inst.classes[k][1]
@@ -239,24 +260,27 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
     for c, ch in enumerate(p.channels):
         need = _need(inst, c)
         # a deferred shortfall leaves work waiting: price it as an hour of overdue work
-        w_short = wu if ch.kind is not ChannelKind.deferred else max(
-            wu, p.weights.deferred_late * 60 / p.slot_minutes)
+        w_short = (
+            wu
+            if ch.kind is not ChannelKind.deferred
+            else max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
+        )
         for b in range(n_bands):
             slots = range(b * per_band, min(p.n_slots, (b + 1) * per_band))
-            req = round(100 * sum(need[t] for t in slots))
+            need_b = round(100 * sum(need[t] for t in slots))
             have = sum(supply.get((c, b), []))
-            if isinstance(have, int) and req == 0:
+            if isinstance(have, int) and need_b == 0:
                 continue
-            under = model.NewIntVar(0, max(0, req), f"mu[{c},{b}]")
-            over = model.NewIntVar(0, 100 * per_band * len(inst.agents), f"mo[{c},{b}]")
-            model.Add(have + under - over == req)
+            under = model.new_int_var(0, max(0, need_b), f"mu[{c},{b}]")
+            over = model.new_int_var(0, 100 * per_band * len(inst.agents), f"mo[{c},{b}]")
+            model.add(have + under - over == need_b)
             obj.append((under, w_short / 100))
             obj.append((over, wo / 100))
             if ch.min_staff:
                 floor = max(ch.min_staff[t] for t in slots)
                 if floor > 0:
-                    short = model.NewIntVar(0, 100 * floor * per_band, f"ms[{c},{b}]")
-                    model.Add(have + short >= 100 * floor * len(slots))
+                    short = model.new_int_var(0, 100 * floor * per_band, f"ms[{c},{b}]")
+                    model.add(have + short >= 100 * floor * len(slots))
                     obj.append((short, ELASTIC_WEIGHT / 100))
     has_breaks = any(t.breaks for t in p.shift_types)
     for req_role in p.roles:
@@ -266,8 +290,8 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
                 continue
             want = 100 * (req_role.count + (1 if has_breaks else 0))
             have = sum(duty.get((req_role.role, b), []))
-            short = model.NewIntVar(0, want, f"mr[{req_role.role},{b}]")
-            model.Add(have + short >= want)
+            short = model.new_int_var(0, want, f"mr[{req_role.role},{b}]")
+            model.add(have + short >= want)
             obj.append((short, ELASTIC_WEIGHT / 100))
     # ------------------------------------------------------------------ requests, fairness
     for li in inst.requests:
@@ -276,7 +300,7 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
             continue
         days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
         obj.append((1 - v.grant(li), p.weights.leave_request_denied * lv.weight * days))
-    model.Minimize(sum(round(100 * w) * var for var, w in obj))
+    model.minimize(sum(round(100 * w) * var for var, w in obj))
     out = solve_cp(v, options, time_limit)
     if not out.has_solution:
         if out.status == cp_model.INFEASIBLE:
@@ -285,24 +309,25 @@ def solve_master(inst: Instance, fam: Families, options: SolveOptions,
     sol = out.solver
     plan = MasterPlan(objective=out.objective, bound=out.bound)
     for key, var in m.items():
-        val = int(sol.Value(var))
+        val = int(sol.value(var))
         if val:
             plan.counts[key] = val
     for (a, d, f), var in special.items():
-        if sol.Value(var):
+        if sol.value(var):
             plan.special[(a, d)] = f
-    plan.grants = {li: bool(sol.Value(g)) for li, g in v.grant_.items()}
+    plan.grants = {li: bool(sol.value(g)) for li, g in v.grant_.items()}
     return plan
 
 
-def _split(model: cp_model.CpModel, count: Expr, channels: list[int],
-           name: str) -> list[tuple[int, Expr]]:
+def _split(
+    model: cp_model.CpModel, count: Expr, channels: list[int], name: str
+) -> list[tuple[int, Expr]]:
     """Shifts of a multi-skilled group split over its channels (one channel per shift here)."""
     if len(channels) == 1:
         return [(channels[0], count)]
     hi = 10_000
-    parts = [model.NewIntVar(0, hi, f"{name}[{c}]") for c in channels]
-    model.Add(sum(parts) == count)
+    parts = [model.new_int_var(0, hi, f"{name}[{c}]") for c in channels]
+    model.add(sum(parts) == count)
     return list(zip(channels, parts, strict=True))
 
 

@@ -50,11 +50,11 @@ def build_exact(
     for prep in inst.agents:
         a = prep.index
         if a in free_set:
-            for d, opts in prep.options_by_day.items():
+            for opts in prep.options_by_day.values():
                 for o in opts:
-                    v.x_[(a, o)] = model.NewBoolVar(f"x[{a},{o}]")
+                    v.x_[(a, o)] = model.new_bool_var(f"x[{a},{o}]")
             for li in prep.requests:
-                v.grant_[li] = model.NewBoolVar(f"grant[{li}]")
+                v.grant_[li] = model.new_bool_var(f"grant[{li}]")
         else:
             for o in fixed.get(a, ()):
                 v.x_[(a, o)] = 1
@@ -74,9 +74,9 @@ def build_aggregate(inst: Instance, track: bool = False, elastic: bool = True) -
     for prep in inst.agents:
         for d in prep.special_days:
             for o in prep.options_by_day.get(d, []):
-                v.x_[(prep.index, o)] = model.NewBoolVar(f"x[{prep.index},{o}]")
+                v.x_[(prep.index, o)] = model.new_bool_var(f"x[{prep.index},{o}]")
     for li in inst.requests:
-        v.grant_[li] = model.NewBoolVar(f"grant[{li}]")
+        v.grant_[li] = model.new_bool_var(f"grant[{li}]")
     _run(v, AGGREGATE)
     _run(v, CORE)
     set_objective(v)
@@ -89,12 +89,12 @@ def set_objective(v: Vars) -> None:
         coef = scaled_weight(pen.weight)
         if coef:
             terms.append(coef * pen.var)
-    v.model.Minimize(sum(terms))
+    v.model.minimize(sum(terms))
 
 
 @dataclass
 class CpOutcome:
-    status: int
+    status: Any
     solver: cp_model.CpSolver
     objective: float | None
     bound: float | None
@@ -102,11 +102,11 @@ class CpOutcome:
 
     @property
     def has_solution(self) -> bool:
-        return self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        return bool(self.status in (cp_model.OPTIMAL, cp_model.FEASIBLE))
 
     @property
     def optimal(self) -> bool:
-        return self.status == cp_model.OPTIMAL
+        return bool(self.status == cp_model.OPTIMAL)
 
 
 def solve_cp(
@@ -119,24 +119,25 @@ def solve_cp(
 ) -> CpOutcome:
     """Solve a built model within a time limit (parameters applied in one place)."""
     if hint:
-        v.model.ClearHints()
+        v.model.clear_hints()  # type: ignore[no-untyped-call]
         for var, value in hint.items():
-            v.model.AddHint(var, value)
+            v.model.add_hint(var, value)
     assumptions = list(assumptions)
-    v.model.ClearAssumptions()
+    v.model.clear_assumptions()
     if assumptions:
-        v.model.AddAssumptions(assumptions)
+        v.model.add_assumptions(assumptions)
     solver = cp_model.CpSolver()
     apply_options(solver.parameters, options, time_limit_s, **params)
     t0 = time.perf_counter()
-    status = solver.Solve(v.model)
+    status = solver.solve(v.model)
     wall = time.perf_counter() - t0
     has = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return CpOutcome(
         status=status,
         solver=solver,
-        objective=solver.ObjectiveValue() / OBJECTIVE_SCALE if has else None,
-        bound=solver.BestObjectiveBound() / OBJECTIVE_SCALE if has or status == cp_model.UNKNOWN
+        objective=solver.objective_value / OBJECTIVE_SCALE if has else None,
+        bound=solver.best_objective_bound / OBJECTIVE_SCALE
+        if has or status == cp_model.UNKNOWN
         else None,
         wall_s=wall,
     )

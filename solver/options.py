@@ -20,15 +20,17 @@ class SolveOptions(BaseModel):
     relative_gap: float = Field(0.0, ge=0, le=1, description="Stop when within this gap")
     log: bool = Field(False, description="Print CP-SAT's search log")
     exact_max_agents: int = Field(
-        40, ge=0, description="Solve the exact per-agent model directly up to this many agents"
+        12, ge=0, description="Solve the exact per-agent model directly up to this many agents"
     )
 
 
-def apply_options(parameters: Any, options: SolveOptions, time_limit_s: float | None = None,
-                  **extra: Any) -> None:
+def apply_options(
+    parameters: Any, options: SolveOptions, time_limit_s: float | None = None, **extra: Any
+) -> None:
     """Set CP-SAT parameters from options (plus phase-specific extras such as use_lns_only)."""
     parameters.max_time_in_seconds = float(
-        options.time_limit_s if time_limit_s is None else max(0.05, time_limit_s))
+        options.time_limit_s if time_limit_s is None else max(0.05, time_limit_s)
+    )
     parameters.num_workers = options.workers
     parameters.random_seed = options.seed
     parameters.relative_gap_limit = options.relative_gap

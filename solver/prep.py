@@ -113,20 +113,31 @@ def _blocks(problem: RosterProblem, contract: Contract, credited: set[int]) -> l
         if contract.days_off_per_week is not None:
             off = math.floor(contract.days_off_per_week * frac + 1e-9)
         k = sum(1 for d in span if d in credited)
-        blocks.append(Block(
-            days=span,
-            max_work_days=max(0, len(span) - off - k),
-            min_minutes=max(0, math.floor(hmin * frac - k * per_min + 1e-6)),
-            max_minutes=max(0, math.ceil(hmax * frac - k * per_max - 1e-6)),
-            credit_min=per_min,
-            credit_max=per_max,
-        ))
+        blocks.append(
+            Block(
+                days=span,
+                max_work_days=max(0, len(span) - off - k),
+                min_minutes=max(0, math.floor(hmin * frac - k * per_min + 1e-6)),
+                max_minutes=max(0, math.ceil(hmax * frac - k * per_max - 1e-6)),
+                credit_min=per_min,
+                credit_max=per_max,
+            )
+        )
     if contract.days_off_per_month is not None:
         span = tuple(range(days))
         off = math.floor(contract.days_off_per_month * days / 30.0 + 1e-9)
         k = sum(1 for d in span if d in credited)
-        blocks.append(Block(days=span, max_work_days=max(0, days - off - k), min_minutes=0,
-                            max_minutes=10**9, credit_min=0.0, credit_max=0.0, kind="horizon"))
+        blocks.append(
+            Block(
+                days=span,
+                max_work_days=max(0, days - off - k),
+                min_minutes=0,
+                max_minutes=10**9,
+                credit_min=0.0,
+                credit_max=0.0,
+                kind="horizon",
+            )
+        )
     return blocks
 
 
@@ -160,10 +171,21 @@ def prepare(problem: RosterProblem) -> Instance:
         contract = contracts[agent.contract]
         allowed_types = set(contract.shift_types) if contract.shift_types else set(types_index)
         night_ok = contract.night_shifts if agent.night_shifts is None else agent.night_shifts
-        rest = contract.min_rest_minutes if contract.min_rest_minutes is not None else rules.min_rest_minutes
+        rest = (
+            contract.min_rest_minutes
+            if contract.min_rest_minutes is not None
+            else rules.min_rest_minutes
+        )
         max_consec = contract.max_consecutive_days or rules.max_consecutive_days
-        prep = AgentPrep(index=ai, agent=agent, contract=contract, options_by_day={},
-                         min_rest=rest, max_consecutive=max_consec, night_ok=night_ok)
+        prep = AgentPrep(
+            index=ai,
+            agent=agent,
+            contract=contract,
+            options_by_day={},
+            min_rest=rest,
+            max_consecutive=max_consec,
+            night_ok=night_ok,
+        )
         credited: set[int] = set()
         blocked: list[tuple[int, int]] = []  # part-day intervals in which the agent cannot work
         for li, lv in leave_of.get(agent.id, []):
@@ -205,7 +227,8 @@ def prepare(problem: RosterProblem) -> Instance:
             p = problem.pinned[pi]
             prep.must_work.add(p.day)
             prep.options_by_day[p.day] = [
-                oi for oi in prep.options_by_day.get(p.day, [])
+                oi
+                for oi in prep.options_by_day.get(p.day, [])
                 if options[oi].type_id == p.shift_type
                 and (p.start is None or options[oi].start == p.day * DAY + p.start)
                 and (p.length is None or options[oi].length == p.length)

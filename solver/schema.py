@@ -175,8 +175,9 @@ class Agent(_Model):
     unavailable_weekdays: tuple[int, ...] = ()
     night_shifts: bool | None = Field(None, description="Overrides the contract")
     prior_shift_end: int | None = Field(
-        None, description="End of the last shift before the horizon, minutes (<= 0 or a little "
-        "after 0 when it crosses midnight): for rest at the start"
+        None,
+        description="End of the last shift before the horizon, minutes (<= 0 or a little "
+        "after 0 when it crosses midnight): for rest at the start",
     )
     prior_consecutive_days: int = Field(0, ge=0, description="Days worked in a row before")
 
@@ -317,7 +318,9 @@ class RosterProblem(_Model):
     def _check(self) -> Self:
         errors: list[str] = []
         if self.slot_minutes not in (5, 10, 15, 20, 30, 60):
-            errors.append(f"slot_minutes: expected 5, 10, 15, 20, 30 or 60, got {self.slot_minutes}")
+            errors.append(
+                f"slot_minutes: expected 5, 10, 15, 20, 30 or 60, got {self.slot_minutes}"
+            )
         n = self.n_slots
         s = self.slot_minutes
         for c in self.channels:
@@ -325,13 +328,16 @@ class RosterProblem(_Model):
                 if c.deferred is None:
                     errors.append(f"channel {c.id}: deferred channel without deferred work")
                 else:
-                    for k, (arr, due) in enumerate(zip(c.deferred.arrived, c.deferred.due,
-                                                       strict=True)):
+                    for k, (arr, due) in enumerate(
+                        zip(c.deferred.arrived, c.deferred.due, strict=True)
+                    ):
                         if len(arr) != n or len(due) != n:
                             errors.append(f"channel {c.id}: work class {k} needs {n} slots")
             elif len(c.required) != n:
-                errors.append(f"channel {c.id}: required has {len(c.required)} values, "
-                              f"expected {n} (one per slot)")
+                errors.append(
+                    f"channel {c.id}: required has {len(c.required)} values, "
+                    f"expected {n} (one per slot)"
+                )
             for name, values in (("min_staff", c.min_staff), ("open", c.open)):
                 if values and len(values) != n:
                     errors.append(f"channel {c.id}: {name} has {len(values)} values, expected {n}")
@@ -339,18 +345,28 @@ class RosterProblem(_Model):
             if len(r.slots) != n:
                 errors.append(f"role {r.role}: slots has {len(r.slots)} values, expected {n}")
         for t in self.shift_types:
-            for what, v in (("start earliest", t.start_earliest), ("start step", t.start_step),
-                            ("length min", t.length_min), ("length step", t.length_step),
-                            ("briefing", t.briefing_minutes)):
+            for what, v in (
+                ("start earliest", t.start_earliest),
+                ("start step", t.start_step),
+                ("length min", t.length_min),
+                ("length step", t.length_step),
+                ("briefing", t.briefing_minutes),
+            ):
                 if v % s:
-                    errors.append(f"shift type {t.id}: {what} ({v} min) is not a multiple of the "
-                                  f"{s}-min slot")
+                    errors.append(
+                        f"shift type {t.id}: {what} ({v} min) is not a multiple of the {s}-min slot"
+                    )
             for b in t.breaks:
-                for what, v in (("length", b.minutes), ("earliest", b.earliest),
-                                ("latest", b.latest)):
+                for what, v in (
+                    ("length", b.minutes),
+                    ("earliest", b.earliest),
+                    ("latest", b.latest),
+                ):
                     if v % s:
-                        errors.append(f"shift type {t.id}: break {b.name} {what} ({v} min) is not "
-                                      f"a multiple of the {s}-min slot")
+                        errors.append(
+                            f"shift type {t.id}: break {b.name} {what} ({v} min) is not "
+                            f"a multiple of the {s}-min slot"
+                        )
         ids = [a.id for a in self.agents]
         if len(set(ids)) != len(ids):
             errors.append("agents: duplicate agent ids")
@@ -366,10 +382,10 @@ class RosterProblem(_Model):
             bad = [t for t in a.preferred_shift_types if t not in types]
             if bad:
                 errors.append(f"agent {a.id}: unknown preferred shift type(s) {', '.join(bad)}")
-        for c in self.contracts:
-            bad = [t for t in (c.shift_types or ()) if t not in types]
+        for con in self.contracts:
+            bad = [t for t in (con.shift_types or ()) if t not in types]
             if bad:
-                errors.append(f"contract {c.id}: unknown shift type(s) {', '.join(bad)}")
+                errors.append(f"contract {con.id}: unknown shift type(s) {', '.join(bad)}")
         known = set(ids)
         for lv in self.leave:
             if lv.agent_id not in known:

@@ -76,7 +76,9 @@ def night_minutes(start: int, end: int, rules: Rules) -> int:
     return total
 
 
-def classify(start: int, length: int, day: int, weekday: int, rules: Rules) -> tuple[bool, bool, bool]:
+def classify(
+    start: int, length: int, day: int, weekday: int, rules: Rules
+) -> tuple[bool, bool, bool]:
     """(night, late, weekend) for a shift; night excludes late."""
     night = night_minutes(start, start + length, rules) >= rules.night_min_minutes
     late = not night and (start + length - day * DAY) > rules.late_end_after
@@ -94,17 +96,31 @@ def _options_of(t: ShiftType, ti: int, problem: RosterProblem, first: int) -> li
             for length in t.lengths:
                 abs_start = day * DAY + start
                 windows = tuple(
-                    ((abs_start + b.earliest) // s, (abs_start + b.latest - b.minutes) // s,
-                     b.minutes // s)
+                    (
+                        (abs_start + b.earliest) // s,
+                        (abs_start + b.latest - b.minutes) // s,
+                        b.minutes // s,
+                    )
                     for b in t.breaks
                 )
                 night, late, weekend = classify(abs_start, length, day, weekday, problem.rules)
-                out.append(ShiftOption(
-                    index=first + len(out), type_id=t.id, type_index=ti, day=day,
-                    start=abs_start, length=length, paid_minutes=length - t.unpaid_minutes,
-                    slot_minutes=s, briefing_slots=-(-t.briefing_minutes // s),
-                    break_windows=windows, night=night, late=late, weekend=weekend,
-                ))
+                out.append(
+                    ShiftOption(
+                        index=first + len(out),
+                        type_id=t.id,
+                        type_index=ti,
+                        day=day,
+                        start=abs_start,
+                        length=length,
+                        paid_minutes=length - t.unpaid_minutes,
+                        slot_minutes=s,
+                        briefing_slots=-(-t.briefing_minutes // s),
+                        break_windows=windows,
+                        night=night,
+                        late=late,
+                        weekend=weekend,
+                    )
+                )
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Penalty", "SOFT_RULES"]
+__all__ = ["SOFT_RULES", "Penalty"]
 
 SOFT_RULES = {
     "coverage.under": "Agent-slots short of the requirement",

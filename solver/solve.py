@@ -12,26 +12,26 @@ limit always returns the best roster found so far.
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
-from ortools import __version__ as ortools_version
 from ortools.sat.python import cp_model
 
+from solver.bound import aggregate_bound
+from solver.days import DayResult, day_window, done_before, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
-from solver.days import DayResult, PolishResult, day_window, done_before, polish_day, solve_day
-from solver.extract import assemble, chosen_options, extract, granted, hint_from
+from solver.extract import chosen_options, extract, granted
+from solver.greedy import greedy_breaks, greedy_channels
 from solver.master import MasterUnknown, families, solve_master
-from solver.variables import FixedShift
-from solver.bound import aggregate_bound
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance, prepare
+from solver.refine import RosterState, refine, state_of
 from solver.schema import (
     LeaveDecision,
     LeaveStatus,
@@ -43,6 +43,7 @@ from solver.schema import (
 )
 from solver.shifts import slot_range_name
 from solver.validate import Validation, validate
+from solver.variables import FixedShift
 
 __all__ = ["Progress", "ProgressCallback", "problem_hash", "solve"]
 
@@ -57,11 +58,23 @@ class _Clock:
         self.limit = limit
         self.progress = progress
 
-    def report(self, phase: str, objective: float | None = None, bound: float | None = None,
-               message: str = "") -> None:
+    def report(
+        self,
+        phase: str,
+        objective: float | None = None,
+        bound: float | None = None,
+        message: str = "",
+    ) -> None:
         if self.progress is not None:
-            self.progress(Progress(phase=phase, elapsed_s=self.elapsed, objective=objective,
-                                   bound=bound, message=message))
+            self.progress(
+                Progress(
+                    phase=phase,
+                    elapsed_s=self.elapsed,
+                    objective=objective,
+                    bound=bound,
+                    message=message,
+                )
+            )
 
     @property
     def elapsed(self) -> float:
@@ -86,8 +99,11 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def solve(problem: RosterProblem, options: SolveOptions | None = None,
-          progress: ProgressCallback | None = None) -> RosterResult:
+def solve(
+    problem: RosterProblem,
+    options: SolveOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> RosterResult:
     """Build and solve the roster; always returns a typed result (never raises on bad luck).
 
     ``progress`` (optional) is called with a ``Progress`` at each phase and improvement.
@@ -120,8 +136,9 @@ class _State:
         self.message = ""
 
 
-def _solve_exact(inst: Instance, options: SolveOptions, clock: _Clock,
-                 phases: dict[str, float]) -> _State:
+def _solve_exact(
+    inst: Instance, options: SolveOptions, clock: _Clock, phases: dict[str, float]
+) -> _State:
     state = _State()
     t0 = clock.elapsed
     v = build_exact(inst)
@@ -147,21 +164,26 @@ def _accept(state: _State, v: Any, out: CpOutcome) -> None:
     state.objective = out.objective
 
 
-def _overlapping(shifts: list[FixedShift], inst: Instance, window: tuple[int, int]
-                 ) -> list[FixedShift]:
-    return [fs for fs in shifts
-            if inst.options[fs.option].first_slot < window[1]
-            and inst.options[fs.option].first_slot + inst.options[fs.option].n_slots > window[0]]
+def _overlapping(
+    shifts: list[FixedShift], inst: Instance, window: tuple[int, int]
+) -> list[FixedShift]:
+    return [
+        fs
+        for fs in shifts
+        if inst.options[fs.option].first_slot < window[1]
+        and inst.options[fs.option].first_slot + inst.options[fs.option].n_slots > window[0]
+    ]
 
 
-def _solve_pipeline(inst: Instance, options: SolveOptions, clock: _Clock,
-                    phases: dict[str, float]) -> _State:
+def _solve_pipeline(
+    inst: Instance, options: SolveOptions, clock: _Clock, phases: dict[str, float]
+) -> _State:
     state = _State()
     p = inst.problem
     total = clock.left
     # 0. the bound: the aggregate model (a relaxation), briefly
     t0 = clock.elapsed
-    bound, infeasible = aggregate_bound(inst, options, max(1.0, 0.12 * total))
+    bound, infeasible = aggregate_bound(inst, options, max(1.0, 0.08 * total))
     phases["bound"] = clock.elapsed - t0
     if infeasible:
         state.infeasible = True
@@ -172,7 +194,7 @@ def _solve_pipeline(inst: Instance, options: SolveOptions, clock: _Clock,
     t0 = clock.elapsed
     fam = families(inst)
     try:
-        plan = solve_master(inst, fam, options, max(1.0, 0.12 * total))
+        plan = solve_master(inst, fam, options, max(1.0, 0.10 * total))
     except MasterUnknown:
         try:  # no plan yet: give the master a larger share before giving up
             plan = solve_master(inst, fam, options, max(2.0, 0.5 * clock.left))
@@ -188,12 +210,13 @@ def _solve_pipeline(inst: Instance, options: SolveOptions, clock: _Clock,
     # 2. day models, forward
     t0 = clock.elapsed
     results: dict[int, DayResult] = {}
-    per_day = max(1.0, 0.38 * total / p.days)
+    per_day = max(1.0, 0.25 * total / p.days)
     for d in range(p.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
-        res = solve_day(inst, fam, plan, d, neighbours, done_before(results, inst, window[0]),
-                        options, per_day)
+        res = solve_day(
+            inst, fam, plan, d, neighbours, done_before(results, inst, window[0]), options, per_day
+        )
         if res is None:
             state.message = f"no plan for day {d + 1} within its family counts"
             return state
@@ -210,44 +233,49 @@ def _solve_pipeline(inst: Instance, options: SolveOptions, clock: _Clock,
         for a, o in res.special.items():
             special[a].append(o)
     try:
-        chosen = disaggregate(inst, dict(target), dict(special), plan.grants, options,
-                              max(2.0, 0.12 * total))
+        chosen = disaggregate(
+            inst, dict(target), dict(special), plan.grants, options, max(2.0, 0.08 * total)
+        )
     except GroupInfeasibleError:
         state.infeasible = True
         return state
     phases["disaggregate"] = clock.elapsed - t0
     clock.report("agents", None, state.bound)
-    # 4. polish each day with the named shifts: breaks and channels
+    # 4. breaks and channels for the named shifts (greedy; refinement improves them)
     t0 = clock.elapsed
-    polished: dict[int, PolishResult] = {}
-    breaks: dict[tuple[int, int], list[int]] = {}
-    channels: dict[tuple[int, int, int], int] = {}
-    per_day = max(1.0, clock.left * 0.8 / p.days)
-    for d in range(p.days):
-        window = day_window(inst, d)
-        neighbours = []
-        if d - 1 in polished:
-            neighbours += _overlapping(polished[d - 1].shifts, inst, window)
-        if d + 1 in results:
-            neighbours += _overlapping(results[d + 1].shifts, inst, window)
-        pol = polish_day(inst, d, chosen, neighbours, done_before(polished, inst, window[0]),
-                         options, per_day)
-        if pol is None:
-            state.message = f"no break plan fits the shifts of day {d + 1}"
-            return state
-        polished[d] = pol
-        breaks.update(pol.breaks)
-        channels.update(pol.channels)
-        clock.report("polish", None, state.bound, f"day {d + 1} of {p.days}")
-    phases["polish"] = clock.elapsed - t0
-    state.chosen = chosen
-    state.grants = plan.grants
-    state.roster = assemble(inst, chosen, breaks, channels)
+    breaks = greedy_breaks(inst, chosen)
+    channels = greedy_channels(inst, chosen, breaks)
+    phases["breaks"] = clock.elapsed - t0
+    # 5. bounded refinement on the exact model: repair broken rules, then improve
+    t0 = clock.elapsed
+    roster = state_of(inst, chosen, breaks, channels, plan.grants)
+    clock.report(
+        "refine",
+        roster.validation.objective,
+        state.bound,
+        f"{len(roster.validation.violations)} hard-rule breaks to repair",
+    )
+
+    def improved(r: RosterState) -> None:
+        clock.report(
+            "refine",
+            r.validation.objective,
+            state.bound,
+            f"{len(r.validation.violations)} hard-rule breaks left",
+        )
+
+    # keep a little time at the end to explain what is left, if anything
+    roster = refine(inst, roster, options, lambda: clock.left - 0.08 * total, improved)
+    phases["refine"] = clock.elapsed - t0
+    state.chosen = roster.chosen
+    state.grants = roster.grants
+    state.roster = roster.roster
     return state
 
 
-def _leave_decisions(inst: Instance, roster: list[ShiftAssignment],
-                     val: Validation) -> list[LeaveDecision]:
+def _leave_decisions(
+    inst: Instance, roster: list[ShiftAssignment], val: Validation
+) -> list[LeaveDecision]:
     p = inst.problem
     cov = {(r.channel, r.slot): r for r in val.coverage}
     out = []
@@ -256,15 +284,17 @@ def _leave_decisions(inst: Instance, roster: list[ShiftAssignment],
             continue
         ok = val.granted.get(li, False)
         if ok:
-            out.append(LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=True,
-                                     reason="granted"))
+            out.append(
+                LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=True, reason="granted")
+            )
             continue
         short: dict[str, list[int]] = defaultdict(list)
         for sh in roster:
             if sh.agent_id != lv.agent_id:
                 continue
-            overlaps = sh.day in lv.days() if lv.whole_days else (
-                sh.start < lv.end and lv.start < sh.end)
+            overlaps = (
+                sh.day in lv.days() if lv.whole_days else (sh.start < lv.end and lv.start < sh.end)
+            )
             if not overlaps:
                 continue
             for seg in sh.work:
@@ -278,16 +308,20 @@ def _leave_decisions(inst: Instance, roster: list[ShiftAssignment],
             parts = []
             for ch, slots in short.items():
                 runs = _slot_runs(sorted(set(slots)))
-                text = ", ".join(slot_range_name(p.horizon_start, a, b, p.slot_minutes)
-                                 for a, b in runs[:3])
+                text = ", ".join(
+                    slot_range_name(p.horizon_start, a, b, p.slot_minutes) for a, b in runs[:3]
+                )
                 more = f" and {len(runs) - 3} more" if len(runs) > 3 else ""
                 parts.append(f"{ch} would be short on {text}{more}")
             reason = "refused: " + "; ".join(parts)
         else:
-            reason = ("refused: the agent is needed to meet contract hours, role cover or "
-                      "minimum staffing")
-        out.append(LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=False,
-                                 reason=reason))
+            reason = (
+                "refused: the agent is needed to meet contract hours, role cover or "
+                "minimum staffing"
+            )
+        out.append(
+            LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=False, reason=reason)
+        )
     return out
 
 
@@ -301,41 +335,63 @@ def _slot_runs(slots: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _result(inst: Instance, state: _State, options: SolveOptions, clock: _Clock,
-            phases: dict[str, float]) -> RosterResult:
+def _result(
+    inst: Instance, state: _State, options: SolveOptions, clock: _Clock, phases: dict[str, float]
+) -> RosterResult:
     p = inst.problem
-    common = dict(solver_version=f"ortools {ortools_version}", problem_sha256=problem_hash(p),
-                  phases={k: round(v, 3) for k, v in phases.items()})
+    common: dict[str, Any] = dict(
+        solver_version=f"ortools {version('ortools')}",
+        problem_sha256=problem_hash(p),
+        phases={k: round(v, 3) for k, v in phases.items()},
+    )
     if state.infeasible or (state.chosen is None and state.bound is None):
         t0 = clock.elapsed
         conflicts = explain(inst, options, max(5.0, min(60.0, clock.left + 10.0)))
         common["phases"]["explain"] = round(clock.elapsed - t0, 3)
-        return RosterResult(status=SolveStatus.infeasible, wall_time_s=clock.elapsed,
-                            explanation=tuple(conflicts), message=state.message, **common)
+        return RosterResult(
+            status=SolveStatus.infeasible,
+            wall_time_s=clock.elapsed,
+            explanation=tuple(conflicts),
+            message=state.message,
+            **common,
+        )
     if state.chosen is None:
-        return RosterResult(status=SolveStatus.timeout_no_solution, wall_time_s=clock.elapsed,
-                            best_bound=state.bound, message=state.message, **common)
+        return RosterResult(
+            status=SolveStatus.timeout_no_solution,
+            wall_time_s=clock.elapsed,
+            best_bound=state.bound,
+            message=state.message,
+            **common,
+        )
     val = validate(p, state.roster)
     if not val.ok:
         # the best roster breaks hard rules: say why (and whether that is provably unavoidable)
         t0 = clock.elapsed
-        conflicts = explain(inst, options, max(5.0, min(60.0, 0.25 * options.time_limit_s)))
+        conflicts = explain(inst, options, clock.left) if clock.left > 3.0 else []
         common["phases"]["explain"] = round(clock.elapsed - t0, 3)
         broken = "; ".join(str(x) for x in val.violations[:8])
         more = f" and {len(val.violations) - 8} more" if len(val.violations) > 8 else ""
         status_ = SolveStatus.infeasible if conflicts else SolveStatus.timeout_no_solution
         return RosterResult(
-            status=status_, wall_time_s=round(clock.elapsed, 3), best_bound=state.bound,
-            assignments=tuple(state.roster), coverage=tuple(val.coverage),
+            status=status_,
+            wall_time_s=round(clock.elapsed, 3),
+            best_bound=state.bound,
+            assignments=tuple(state.roster),
+            coverage=tuple(val.coverage),
             explanation=tuple(conflicts),
             message=f"the best roster found breaks {len(val.violations)} hard rules: "
-                    f"{broken}{more}", **common)
+            f"{broken}{more}",
+            **common,
+        )
     objective = val.objective
     bound = state.bound if state.bound is not None else None
     if bound is not None:
         bound = min(bound, objective)
-    gap = None if bound is None else (0.0 if objective <= 1e-9 else
-                                      max(0.0, (objective - bound) / objective))
+    gap = (
+        None
+        if bound is None
+        else (0.0 if objective <= 1e-9 else max(0.0, (objective - bound) / objective))
+    )
     status = SolveStatus.optimal if state.optimal else SolveStatus.feasible
     message = state.message
     return RosterResult(
@@ -346,8 +402,12 @@ def _result(inst: Instance, state: _State, options: SolveOptions, clock: _Clock,
         wall_time_s=round(clock.elapsed, 3),
         assignments=tuple(state.roster),
         coverage=tuple(val.coverage),
-        penalties=tuple(PenaltyRecord(rule_id=x.rule_id, subject=x.subject, cost=round(x.cost, 6),
-                                      detail=x.detail) for x in val.penalties),
+        penalties=tuple(
+            PenaltyRecord(
+                rule_id=x.rule_id, subject=x.subject, cost=round(x.cost, 6), detail=x.detail
+            )
+            for x in val.penalties
+        ),
         leave_decisions=tuple(_leave_decisions(inst, state.roster, val)),
         message=message.strip(),
         **common,

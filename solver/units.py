@@ -7,15 +7,18 @@ solver's for the same roster.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "OBJECTIVE_SCALE",
     "WORK_UNITS",
     "Batch",
     "batches",
+    "edf_done_before",
     "edf_overdue",
     "scaled_weight",
     "work_units",
@@ -37,9 +40,22 @@ def work_units(arrived: Sequence[float], due: Sequence[float]) -> tuple[list[int
     return a, d
 
 
+def edf_done_before(
+    classes: Sequence[tuple[Sequence[int], Sequence[int]]],
+    capacity_units: Sequence[int],
+    before: int,
+) -> list[int]:
+    """Units of each class done before slot ``before`` when worked earliest deadline first."""
+    capacity = list(capacity_units[:before]) + [0] * max(0, len(capacity_units) - before)
+    done: list[int] = edf_overdue(classes, capacity, done_out=True)[2]
+    return done
+
+
 def edf_overdue(
-    classes: Sequence[tuple[Sequence[int], Sequence[int]]], capacity_units: Sequence[int]
-) -> tuple[list[int], list[int]]:
+    classes: Sequence[tuple[Sequence[int], Sequence[int]]],
+    capacity_units: Sequence[int],
+    done_out: bool = False,
+) -> Any:
     """Work the classes earliest deadline first with this capacity (units per slot).
 
     ``classes`` holds per class the cumulative (arrived, due) units. Within a class work is done in
@@ -80,6 +96,8 @@ def edf_overdue(
             cap -= take
         idle[t] = cap
         overdue[t] = sum(max(0, classes[k][1][t] - done[k]) for k in range(len(classes)))
+    if done_out:
+        return overdue, idle, done
     return overdue, idle
 
 
@@ -109,10 +127,11 @@ def batches(arrived: Sequence[int], due: Sequence[int]) -> list[Batch]:
     """Split a class's cumulative (arrived, due) units into batches with one release and one due
     slot each: units are matched in order (the class's deadlines follow arrival order)."""
     total = arrived[-1] if arrived else 0
-    cuts = sorted({0, total, *(a for a in arrived if 0 < a < total),
-                   *(d for d in due if 0 < d < total)})
+    cuts = sorted(
+        {0, total, *(a for a in arrived if 0 < a < total), *(d for d in due if 0 < d < total)}
+    )
     out: list[Batch] = []
-    for lo, hi in zip(cuts, cuts[1:], strict=False):
+    for lo, hi in itertools.pairwise(cuts):
         release = _first_reaching(arrived, lo + 1)
         d = _first_reaching(due, lo + 1)
         assert release is not None

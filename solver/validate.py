@@ -31,6 +31,10 @@ class Violation:
     rule: str
     subject: str
     message: str
+    slot: int | None = None
+    """The slot concerned, for per-slot rules (floors, role cover, break cap)."""
+    agent: str | None = None
+    """The agent concerned, for per-agent rules."""
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.subject}: {self.message}"
@@ -71,14 +75,26 @@ class _Checker:
         self.s = problem.slot_minutes
         self.n = problem.n_slots
 
-    def bad(self, rule: str, subject: str, message: str) -> None:
-        self.out.violations.append(Violation(rule, subject, message))
+    def bad(
+        self,
+        rule: str,
+        subject: str,
+        message: str,
+        slot: int | None = None,
+        agent: str | None = None,
+    ) -> None:
+        if agent is None and subject.split(" ")[0] in self.agents:
+            agent = subject.split(" ")[0]
+        self.out.violations.append(Violation(rule, subject, message, slot, agent))
 
-    def penalty(self, rule: str, subject: str, weight: float, amount: float, detail: str = "") -> None:
+    def penalty(
+        self, rule: str, subject: str, weight: float, amount: float, detail: str = ""
+    ) -> None:
         if rule in self.p.disabled_rules or amount == 0 or weight == 0:
             return
-        self.out.penalties.append(PenaltyRecord(rule_id=rule, subject=subject,
-                                                cost=_cost(weight, amount), detail=detail))
+        self.out.penalties.append(
+            PenaltyRecord(rule_id=rule, subject=subject, cost=_cost(weight, amount), detail=detail)
+        )
 
     # ------------------------------------------------------------------ shifts
     def shifts(self) -> None:
@@ -104,7 +120,9 @@ class _Checker:
             contract = self.contracts[agent.contract]
             if contract.shift_types and t.id not in contract.shift_types:
                 self.bad("contract", subj, f"contract {contract.id} does not allow {t.id}")
-            night, _, _ = classify(sh.start, sh.length, sh.day, self.p.weekday(sh.day), self.p.rules)
+            night, _, _ = classify(
+                sh.start, sh.length, sh.day, self.p.weekday(sh.day), self.p.rules
+            )
             night_ok = contract.night_shifts if agent.night_shifts is None else agent.night_shifts
             if night and not night_ok:
                 self.bad("night", subj, "night shift for an agent who may not work nights")
@@ -125,8 +143,9 @@ class _Checker:
                 self.bad("breaks", subj, f"break {b.name} does not match {rule.name}")
             off = b.start - sh.start
             if off < rule.earliest or off + b.minutes > rule.latest:
-                self.bad("breaks", subj, f"{b.name} outside its window {rule.earliest}-"
-                         f"{rule.latest} min")
+                self.bad(
+                    "breaks", subj, f"{b.name} outside its window {rule.earliest}-{rule.latest} min"
+                )
             if b.start < prev_end:
                 self.bad("breaks", subj, f"{b.name} overlaps the briefing or the previous break")
             prev_end = b.start + b.minutes
@@ -147,11 +166,16 @@ class _Checker:
             if lv.status is LeaveStatus.requested:
                 self.out.granted[li] = not hit
                 if hit:
-                    days = len([d for d in lv.days() if 0 <= d < self.p.days]) if lv.whole_days \
-                        else 1
-                    self.penalty("leave.request_denied", f"{lv.agent_id}:{li}",
-                                 self.p.weights.leave_request_denied * lv.weight, max(1, days),
-                                 f"{lv.kind.value} request refused")
+                    days = (
+                        len([d for d in lv.days() if 0 <= d < self.p.days]) if lv.whole_days else 1
+                    )
+                    self.penalty(
+                        "leave.request_denied",
+                        f"{lv.agent_id}:{li}",
+                        self.p.weights.leave_request_denied * lv.weight,
+                        max(1, days),
+                        f"{lv.kind.value} request refused",
+                    )
                 continue
             if lv.on_shift and not lv.whole_days:
                 if not any(s.start <= lv.start and lv.end <= s.end for s in shifts):
@@ -159,26 +183,38 @@ class _Checker:
             elif hit:
                 self.bad("leave", subj, "works during approved leave")
         for pin in self.p.pinned:
-            ok = any(s.day == pin.day and s.shift_type == pin.shift_type
-                     and (pin.start is None or s.start == pin.day * DAY + pin.start)
-                     and (pin.length is None or s.length == pin.length)
-                     for s in self.by_agent.get(pin.agent_id, []))
+            ok = any(
+                s.day == pin.day
+                and s.shift_type == pin.shift_type
+                and (pin.start is None or s.start == pin.day * DAY + pin.start)
+                and (pin.length is None or s.length == pin.length)
+                for s in self.by_agent.get(pin.agent_id, [])
+            )
             if not ok:
-                self.bad("must_work", pin.agent_id, f"pinned {pin.shift_type} on day {pin.day} "
-                         "is not kept")
+                self.bad(
+                    "must_work",
+                    pin.agent_id,
+                    f"pinned {pin.shift_type} on day {pin.day} is not kept",
+                )
 
     def rest_and_days(self) -> None:
         rules = self.p.rules
         for agent in self.p.agents:
             contract = self.contracts[agent.contract]
-            rest = contract.min_rest_minutes if contract.min_rest_minutes is not None \
+            rest = (
+                contract.min_rest_minutes
+                if contract.min_rest_minutes is not None
                 else rules.min_rest_minutes
+            )
             shifts = self.by_agent.get(agent.id, [])
             prev_end = agent.prior_shift_end
             for sh in shifts:
                 if prev_end is not None and sh.start - prev_end < rest:
-                    self.bad("rest", f"{agent.id} {day_name(self.p.horizon_start, sh.day)}",
-                             f"only {(sh.start - prev_end) / 60:g} h rest, need {rest / 60:g}")
+                    self.bad(
+                        "rest",
+                        f"{agent.id} {day_name(self.p.horizon_start, sh.day)}",
+                        f"only {(sh.start - prev_end) / 60:g} h rest, need {rest / 60:g}",
+                    )
                 prev_end = sh.end
             m = contract.max_consecutive_days or rules.max_consecutive_days
             worked = {s.day for s in shifts}
@@ -186,13 +222,17 @@ class _Checker:
             for d in range(self.p.days):
                 run = run + 1 if d in worked else 0
                 if run > m:
-                    self.bad("max_consecutive", agent.id, f"{run} days in a row up to "
-                             f"{day_name(self.p.horizon_start, d)} (max {m})")
+                    self.bad(
+                        "max_consecutive",
+                        agent.id,
+                        f"{run} days in a row up to {day_name(self.p.horizon_start, d)} (max {m})",
+                    )
                     break
             self._blocks(agent.id, contract, shifts, worked)
 
-    def _blocks(self, agent_id: str, contract: object, shifts: list[ShiftAssignment],
-                worked: set[int]) -> None:
+    def _blocks(
+        self, agent_id: str, contract: object, shifts: list[ShiftAssignment], worked: set[int]
+    ) -> None:
         from solver.schema import Contract
 
         assert isinstance(contract, Contract)
@@ -214,8 +254,11 @@ class _Checker:
             cap = max(0, len(span) - off - k)
             n_work = len([d for d in span if d in worked])
             if n_work > cap:
-                self.bad("days_off", agent_id, f"works {n_work} days in week {bi + 1}, at most "
-                         f"{cap} allowed")
+                self.bad(
+                    "days_off",
+                    agent_id,
+                    f"works {n_work} days in week {bi + 1}, at most {cap} allowed",
+                )
             paid = sum(s.paid_minutes for s in shifts if s.day in span)
             per_min = hmin / wd if wd > 0 else 0.0
             per_max = hmax / wd if wd > 0 else 0.0
@@ -223,14 +266,21 @@ class _Checker:
             hi = max(0, math.ceil(hmax * frac - k * per_max - 1e-6))
             # requests granted: the model subtracts their credit rounded per request
             if paid < lo - 1 or paid > hi + 1:
-                self.bad("hours", agent_id, f"paid {paid / 60:g} h in week {bi + 1}, expected "
-                         f"{lo / 60:g}-{hi / 60:g} h")
+                self.bad(
+                    "hours",
+                    agent_id,
+                    f"paid {paid / 60:g} h in week {bi + 1}, expected {lo / 60:g}-{hi / 60:g} h",
+                )
         if contract.days_off_per_month is not None:
             off = math.floor(contract.days_off_per_month * self.p.days / 30.0 + 1e-9)
             cap = max(0, self.p.days - off - len(credited))
             if len(worked) > cap:
-                self.bad("days_off", agent_id, f"works {len(worked)} days, at most {cap} allowed "
-                         f"({contract.days_off_per_month} days off per month)")
+                self.bad(
+                    "days_off",
+                    agent_id,
+                    f"works {len(worked)} days, at most {cap} allowed "
+                    f"({contract.days_off_per_month} days off per month)",
+                )
 
     # ------------------------------------------------------------------ coverage
     def coverage(self) -> None:
@@ -288,20 +338,22 @@ class _Checker:
                 if t not in covered:
                     self.bad("work", subj, "available slot with no channel or idle segment")
                     continue
-                ch = covered[t]
-                open_skills = [c for c in agent.skills
-                               if not p.channels[chan_index[c]].open
-                               or p.channels[chan_index[c]].open[t]]
-                if ch is None:
+                chan = covered[t]
+                open_skills = [
+                    c
+                    for c in agent.skills
+                    if not p.channels[chan_index[c]].open or p.channels[chan_index[c]].open[t]
+                ]
+                if chan is None:
                     if open_skills:
                         self.bad("skills", subj, "idle while a skilled channel is open")
                     idle[t] += 1
-                elif ch not in agent.skills:
-                    self.bad("skills", subj, f"works {ch} without the skill")
-                elif ch not in open_skills:
-                    self.bad("skills", subj, f"works {ch} while it is closed")
+                elif chan not in agent.skills:
+                    self.bad("skills", subj, f"works {chan} without the skill")
+                elif chan not in open_skills:
+                    self.bad("skills", subj, f"works {chan} while it is closed")
                 else:
-                    cov[chan_index[ch]][t] += 1
+                    cov[chan_index[chan]][t] += 1
         w = p.weights
         for c, ch in enumerate(p.channels):
             floors = ch.min_staff
@@ -309,47 +361,74 @@ class _Checker:
                 self._deferred(c, cov[c])
             for t in range(n):
                 if floors and cov[c][t] < floors[t]:
-                    self.bad("min_staff", ch.id, f"{cov[c][t]} < {floors[t]} on "
-                             f"{slot_range_name(p.horizon_start, t, t, s)}")
+                    self.bad(
+                        "min_staff",
+                        ch.id,
+                        f"{cov[c][t]} < {floors[t]} on {slot_range_name(p.horizon_start, t, t, s)}",
+                        slot=t,
+                    )
                 if ch.kind is ChannelKind.deferred:
                     continue
                 req = ch.required[t]
                 under, over = max(0, req - cov[c][t]), max(0, cov[c][t] - req)
-                self.out.coverage.append(CoverageRow(channel=ch.id, slot=t, required=req,
-                                                     scheduled=cov[c][t], under=under, over=over))
+                self.out.coverage.append(
+                    CoverageRow(
+                        channel=ch.id,
+                        slot=t,
+                        required=req,
+                        scheduled=cov[c][t],
+                        under=under,
+                        over=over,
+                    )
+                )
                 self.penalty("coverage.under", f"{ch.id}:{t}", w.under_cover, under)
                 self.penalty("coverage.over", f"{ch.id}:{t}", w.over_cover, over)
         for t in range(n):
             self.penalty("coverage.over", f"idle:{t}", w.over_cover, idle[t])
-        for req in p.roles:
+        for role_req in p.roles:
             for t in range(n):
-                if req.slots[t] and duty[req.role][t] < req.count:
-                    self.bad("role_coverage", req.role,
-                             f"{duty[req.role][t]} on duty < {req.count} on "
-                             f"{slot_range_name(p.horizon_start, t, t, s)}")
+                if role_req.slots[t] and duty[role_req.role][t] < role_req.count:
+                    self.bad(
+                        "role_coverage",
+                        role_req.role,
+                        f"{duty[role_req.role][t]} on duty < {role_req.count} on "
+                        f"{slot_range_name(p.horizon_start, t, t, s)}",
+                        slot=t,
+                    )
         share = p.rules.max_on_break_share
         if share < 1:
             num = round(share * 100)
             for primary, breaks in on_break.items():
                 for t in range(n):
                     if 100 * breaks[t] > num * on_shift[primary][t] + 99:
-                        self.bad("break_share", primary, f"{breaks[t]} of {on_shift[primary][t]} "
-                                 f"on break on {slot_range_name(p.horizon_start, t, t, s)}")
+                        self.bad(
+                            "break_share",
+                            primary,
+                            f"{breaks[t]} of {on_shift[primary][t]} "
+                            f"on break on {slot_range_name(p.horizon_start, t, t, s)}",
+                            slot=t,
+                        )
 
     def _deferred(self, c: int, capacity: list[int]) -> None:
         ch = self.p.channels[c]
         assert ch.deferred is not None
-        classes = [work_units(a, d) for a, d in zip(ch.deferred.arrived, ch.deferred.due,
-                                                    strict=True)]
+        classes = [
+            work_units(a, d) for a, d in zip(ch.deferred.arrived, ch.deferred.due, strict=True)
+        ]
         overdue, idle = edf_overdue(classes, [WORK_UNITS * x for x in capacity])
         w = self.p.weights
         for t in range(self.n):
-            self.out.coverage.append(CoverageRow(
-                channel=ch.id, slot=t, required=float(ch.required[t]) if ch.required else 0.0,
-                scheduled=capacity[t], under=overdue[t] / WORK_UNITS,
-                over=idle[t] / WORK_UNITS))
-            self.penalty("deferred.late", f"{ch.id}:{t}", w.deferred_late / WORK_UNITS,
-                         overdue[t])
+            self.out.coverage.append(
+                CoverageRow(
+                    channel=ch.id,
+                    slot=t,
+                    required=float(ch.required[t]) if ch.required else 0.0,
+                    scheduled=capacity[t],
+                    under=overdue[t] / WORK_UNITS,
+                    over=idle[t] / WORK_UNITS,
+                )
+            )
+            self.penalty("deferred.late", f"{ch.id}:{t}", w.deferred_late / WORK_UNITS, overdue[t])
             self.penalty("coverage.over", f"{ch.id}:{t}", w.over_cover / WORK_UNITS, idle[t])
 
     # ------------------------------------------------------------------ soft agent rules
@@ -372,8 +451,9 @@ class _Checker:
                     if {d - 1, d, d + 1} & leave_days[agent.id]:
                         continue
                     if d not in worked and d - 1 in worked and d + 1 in worked:
-                        self.penalty("days_off.consecutive", f"{agent.id}:{d}",
-                                     w.consecutive_days_off, 1)
+                        self.penalty(
+                            "days_off.consecutive", f"{agent.id}:{d}", w.consecutive_days_off, 1
+                        )
         self._fairness()
 
     def _fairness(self) -> None:
@@ -384,20 +464,28 @@ class _Checker:
         for ci, category in enumerate(("weekend", "night", "late")):
             counts: dict[str, list[int]] = defaultdict(list)
             for prep in inst.agents:
-                eligible = any(getattr(inst.options[o], category)
-                               for opts in prep.options_by_day.values() for o in opts)
+                eligible = any(
+                    getattr(inst.options[o], category)
+                    for opts in prep.options_by_day.values()
+                    for o in opts
+                )
                 if not eligible:
                     continue
                 k = 0
                 for sh in self.by_agent.get(prep.id, []):
-                    night, late, weekend = classify(sh.start, sh.length, sh.day,
-                                                    p.weekday(sh.day), p.rules)
+                    night, late, weekend = classify(
+                        sh.start, sh.length, sh.day, p.weekday(sh.day), p.rules
+                    )
                     k += (weekend, night, late)[ci]
                 counts[prep.contract.id].append(k)
             for contract, values in counts.items():
                 if len(values) >= 2:
-                    self.penalty(f"fairness.{category}", contract, p.weights.fairness,
-                                 max(values) - min(values))
+                    self.penalty(
+                        f"fairness.{category}",
+                        contract,
+                        p.weights.fairness,
+                        max(values) - min(values),
+                    )
 
 
 def validate(problem: RosterProblem, roster: list[ShiftAssignment]) -> Validation:

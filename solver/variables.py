@@ -85,6 +85,9 @@ class Vars:
     """Coupling hard rules (floors, role cover, break cap) get a slack with a dominant penalty, so
     every choice of shifts extends to a solution; a roster with slack left breaks them."""
     penalties: list[Penalty] = field(default_factory=list)
+    rule_only: set[tuple[int, int]] = field(default_factory=set)
+    """(agent, option) constants the agent rules see but the coverage core ignores (a free
+    agent's shifts outside the window; those reaching into it come as fixed shifts)."""
     window: tuple[int, int] | None = None
     """Slots [lo, hi) modelled by the coverage core; None: the whole horizon."""
     fixed_shifts: list[FixedShift] = field(default_factory=list)
@@ -106,16 +109,22 @@ class Vars:
 
     def var_days(self) -> set[tuple[int, int]]:
         """Agent-days that have shift variables (not constants)."""
-        return {(a, self.inst.options[o].day) for (a, o), var in self.x_.items()
-                if not isinstance(var, int)}
+        return {
+            (a, self.inst.options[o].day)
+            for (a, o), var in self.x_.items()
+            if not isinstance(var, int)
+        }
 
     def agent_options(self, a: int, d: int) -> list[int]:
         return [o for o in self.inst.agents[a].options_by_day.get(d, []) if (a, o) in self.x_]
 
     def works(self, a: int, d: int) -> Expr:
         """1 when agent a works a shift that starts on day d."""
-        terms = [self.x_[(a, o)] for o in self.inst.agents[a].options_by_day.get(d, [])
-                 if (a, o) in self.x_]
+        terms = [
+            self.x_[(a, o)]
+            for o in self.inst.agents[a].options_by_day.get(d, [])
+            if (a, o) in self.x_
+        ]
         return sum(terms) if terms else 0
 
     def shifts_where(self, a: int, pred: Any) -> Expr:
@@ -173,16 +182,16 @@ class Vars:
         return self.window is None or self.window[0] <= t < self.window[1]
 
     def int_var(self, lo: int, hi: int, name: str) -> cp_model.IntVar:
-        return self.model.NewIntVar(lo, hi, name)
+        return self.model.new_int_var(lo, hi, name)
 
     def bool_var(self, name: str) -> cp_model.IntVar:
-        return self.model.NewBoolVar(name)
+        return self.model.new_bool_var(name)
 
     def enforce(self, rule_id: str, subject: str, description: str) -> list[Expr]:
         """Enforcement literals for a hard rule instance (empty when not tracking)."""
         if not self.track_assumptions:
             return []
-        lit = self.model.NewBoolVar(f"assume[{rule_id}:{subject}]")
+        lit = self.model.new_bool_var(f"assume[{rule_id}:{subject}]")
         self.assumptions.append((lit, rule_id, description))
         return [lit]
 
@@ -190,9 +199,9 @@ class Vars:
         """A constraint that cannot hold (enforced by lits, if any)."""
         lits = list(lits)
         if lits:
-            self.model.AddBoolOr([lit.Not() for lit in lits])
+            self.model.add_bool_or([lit.negated() for lit in lits])
         else:
-            self.model.AddBoolOr([])
+            self.model.add_bool_or([])
 
     def add(self, comparison: Any, lits: Iterable[Expr] = (), when: Iterable[Expr] = ()) -> Any:
         """Add ``comparison`` (e.g. ``a + b <= 1``), enforced by the rule's literals and ``when``.
@@ -205,14 +214,15 @@ class Vars:
             if not comparison:
                 self.add_false([*lits, *when])
             return None
-        ct = self.model.Add(comparison)
+        ct = self.model.add(comparison)
         enforce = [*lits, *when]
         if enforce:
-            ct.OnlyEnforceIf(enforce)
+            ct.only_enforce_if(enforce)
         return ct
 
-    def at_least(self, rule_id: str, subject: str, lhs: Expr, rhs: int, lits: Iterable[Expr]
-                 ) -> None:
+    def at_least(
+        self, rule_id: str, subject: str, lhs: Expr, rhs: int, lits: Iterable[Expr]
+    ) -> None:
         """``lhs >= rhs`` for a coupling hard rule: strict when tracking or not elastic,
         otherwise with a shortfall costing ELASTIC_WEIGHT per unit."""
         lits = list(lits)
@@ -223,12 +233,15 @@ class Vars:
             if lhs < rhs:
                 self.penalize(f"hard.{rule_id}", subject, rhs - lhs, ELASTIC_WEIGHT)
             return
-        short = self.int_var(0, max(0, rhs) + 100 * len(self.inst.agents),
-                             f"short[{rule_id}:{subject}]")
+        short = self.int_var(
+            0, max(0, rhs) + 100 * len(self.inst.agents), f"short[{rule_id}:{subject}]"
+        )
         self.add(lhs + short >= rhs)
         self.penalize(f"hard.{rule_id}", subject, short, ELASTIC_WEIGHT)
 
-    def penalize(self, rule_id: str, subject: str, var: Expr, weight: float, label: str = "") -> None:
+    def penalize(
+        self, rule_id: str, subject: str, var: Expr, weight: float, label: str = ""
+    ) -> None:
         if rule_id in self.inst.problem.disabled_rules or weight == 0:
             return
         self.penalties.append(Penalty(rule_id, subject, var, weight, label))

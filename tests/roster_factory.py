@@ -11,8 +11,8 @@ from solver.schema import (
     Channel,
     ChannelKind,
     Contract,
-    Rules,
     RosterProblem,
+    Rules,
     ShiftType,
     Weights,
 )
@@ -20,12 +20,25 @@ from solver.schema import (
 MONDAY = date(2026, 12, 7)
 
 
-def shift_type(id: str, start: int, latest: int | None = None, length: int = 480,
-               breaks: tuple[BreakRule, ...] = (), **kw: Any) -> ShiftType:
-    return ShiftType(id=id, start_earliest=start, start_latest=start if latest is None else latest,
-                     start_step=kw.pop("start_step", 60), length_min=length,
-                     length_max=kw.pop("length_max", length), length_step=kw.pop("length_step", 60),
-                     breaks=breaks, **kw)
+def shift_type(
+    id: str,
+    start: int,
+    latest: int | None = None,
+    length: int = 480,
+    breaks: tuple[BreakRule, ...] = (),
+    **kw: Any,
+) -> ShiftType:
+    return ShiftType(
+        id=id,
+        start_earliest=start,
+        start_latest=start if latest is None else latest,
+        start_step=kw.pop("start_step", 60),
+        length_min=length,
+        length_max=kw.pop("length_max", length),
+        length_step=kw.pop("length_step", 60),
+        breaks=breaks,
+        **kw,
+    )
 
 
 def flat_requirement(days: int, slot: int, value_by_hour: dict[range, int]) -> tuple[int, ...]:
@@ -37,18 +50,35 @@ def flat_requirement(days: int, slot: int, value_by_hour: dict[range, int]) -> t
     return tuple(out)
 
 
-def tiny(days: int = 1, agents: int = 3, slot: int = 60, required: dict[range, int] | None = None,
-         **kw: Any) -> RosterProblem:
+def tiny(
+    days: int = 1,
+    agents: int = 3,
+    slot: int = 60,
+    required: dict[range, int] | None = None,
+    **kw: Any,
+) -> RosterProblem:
     """One voice channel, an early and a late shift of 8 h with a 1-hour break."""
     req = flat_requirement(days, slot, required or {range(6, 14): 2, range(14, 22): 1})
     brk = (BreakRule(name="lunch", minutes=60, earliest=180, latest=360, paid=False, lunch=True),)
-    types = kw.pop("shift_types", (shift_type("early", 360, 420, 540, brk),
-                                   shift_type("late", 780, 840, 540, brk)))
+    types = kw.pop(
+        "shift_types",
+        (shift_type("early", 360, 420, 540, brk), shift_type("late", 780, 840, 540, brk)),
+    )
     contract = kw.pop("contracts", (Contract(id="ft", hours_min=0, hours_max=60),))
-    people = kw.pop("agent_list", tuple(
-        Agent(id=f"a{i}", contract=contract[0].id, skills=("phone",)) for i in range(agents)))
+    people = kw.pop(
+        "agent_list",
+        tuple(Agent(id=f"a{i}", contract=contract[0].id, skills=("phone",)) for i in range(agents)),
+    )
     channels = kw.pop("channels", (Channel(id="phone", kind=ChannelKind.voice, required=req),))
-    return RosterProblem(horizon_start=MONDAY, days=days, slot_minutes=slot, channels=channels,
-                         shift_types=types, contracts=contract, agents=people,
-                         rules=kw.pop("rules", Rules()), weights=kw.pop("weights", Weights()),
-                         **kw)
+    return RosterProblem(
+        horizon_start=MONDAY,
+        days=days,
+        slot_minutes=slot,
+        channels=channels,
+        shift_types=types,
+        contracts=contract,
+        agents=people,
+        rules=kw.pop("rules", Rules()),
+        weights=kw.pop("weights", Weights()),
+        **kw,
+    )

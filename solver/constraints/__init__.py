@@ -14,7 +14,7 @@ from solver.constraints import agents, aggregate, core
 from solver.soft import Penalty
 from solver.variables import Vars
 
-__all__ = ["AGGREGATE", "AGENT", "CORE", "CONSTRAINTS", "Rule"]
+__all__ = ["AGENT", "AGGREGATE", "CONSTRAINTS", "CORE", "Rule"]
 
 
 @dataclass(frozen=True)

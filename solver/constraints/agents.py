@@ -32,7 +32,7 @@ def add_one_shift_per_day(v: Vars) -> list[Penalty]:
     for a, d in sorted(v.var_days()):
         opts = v.agent_options(a, d)
         if len(opts) > 1:
-            v.model.AddAtMostOne(v.x(a, o) for o in opts)
+            v.model.add_at_most_one(v.x(a, o) for o in opts)
     return []
 
 
@@ -45,10 +45,14 @@ def add_must_work(v: Vars) -> list[Penalty]:
         for d in sorted(prep.must_work):
             if (a, d) not in days_with_vars and a not in v.free_agents:
                 continue
-            why = "pinned shift" if any(
-                pp.agent_id == prep.id and pp.day == d for pp in p.pinned) else "training/meeting"
-            lits = v.enforce("must_work", f"{prep.id}:{d}",
-                             f"{prep.id} must work on {_day_name(v, d)} ({why})")
+            why = (
+                "pinned shift"
+                if any(pp.agent_id == prep.id and pp.day == d for pp in p.pinned)
+                else "training/meeting"
+            )
+            lits = v.enforce(
+                "must_work", f"{prep.id}:{d}", f"{prep.id} must work on {_day_name(v, d)} ({why})"
+            )
             opts = v.agent_options(a, d)
             v.add(sum(v.x(a, o) for o in opts) == 1, lits)
     return []
@@ -72,11 +76,15 @@ def add_requested_leave(v: Vars) -> list[Penalty]:
                 opt = v.option(o)
                 hit = (d in lv.days()) if lv.whole_days else opt.overlaps(lv.start, lv.end)
                 if hit:
-                    v.model.AddImplication(g, v.x(a, o).Not())
+                    v.model.add_implication(g, v.x(a, o).negated())
         days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
-        v.penalize("leave.request_denied", f"{lv.agent_id}:{li}", 1 - g,
-                   p.weights.leave_request_denied * lv.weight * days,
-                   f"{lv.kind.value} request of {lv.agent_id} refused")
+        v.penalize(
+            "leave.request_denied",
+            f"{lv.agent_id}:{li}",
+            1 - g,
+            p.weights.leave_request_denied * lv.weight * days,
+            f"{lv.kind.value} request of {lv.agent_id} refused",
+        )
     return out
 
 
@@ -110,8 +118,11 @@ def add_min_rest(v: Vars) -> list[Penalty]:
         for d, d2 in _rest_pairs(v, a):
             first = v.agent_options(a, d)
             second = v.agent_options(a, d2)
-            lits = v.enforce("rest", f"{agent_id}:{d}",
-                             f"{agent_id} needs {rest / 60:g} h rest after {_day_name(v, d)}")
+            lits = v.enforce(
+                "rest",
+                f"{agent_id}:{d}",
+                f"{agent_id} needs {rest / 60:g} h rest after {_day_name(v, d)}",
+            )
             for s in sorted({v.option(o).start for o in second}):
                 late = [o for o in first if v.option(o).end + rest > s]
                 early = [o for o in second if v.option(o).start <= s]
@@ -121,14 +132,15 @@ def add_min_rest(v: Vars) -> list[Penalty]:
 
 
 def add_max_consecutive_days(v: Vars) -> list[Penalty]:
-    """No more than max_consecutive_days working days in a row (counting days before the horizon)."""
+    """At most max_consecutive_days working days in a row (days before the horizon count)."""
     p = v.inst.problem
     for a in sorted(v.free_agents):
         prep = v.inst.agents[a]
         m = prep.max_consecutive
         prior = prep.agent.prior_consecutive_days
-        lits = v.enforce("max_consecutive", prep.id,
-                         f"{prep.id} may work at most {m} days in a row")
+        lits = v.enforce(
+            "max_consecutive", prep.id, f"{prep.id} may work at most {m} days in a row"
+        )
         for end in range(p.days):
             start = end - m
             inside = range(max(0, start), end + 1)
@@ -160,23 +172,33 @@ def add_contract_blocks(v: Vars) -> list[Penalty]:
         for bi, block in enumerate(prep.blocks):
             works = sum(v.works(a, d) for d in block.days)
             req = _credited_days(v, a, block.days)
-            lits = v.enforce("days_off", f"{prep.id}:{bi}",
-                             f"{prep.id} needs days off ({block.kind} {bi + 1}: at most "
-                             f"{block.max_work_days} working days)")
+            lits = v.enforce(
+                "days_off",
+                f"{prep.id}:{bi}",
+                f"{prep.id} needs days off ({block.kind} {bi + 1}: at most "
+                f"{block.max_work_days} working days)",
+            )
             v.add(works + sum(k * g for g, k, cr in req if cr) <= block.max_work_days, lits)
             if block.kind != "week":
                 continue
-            paid = sum(v.option(o).paid_minutes * v.x(a, o)
-                       for d in block.days for o in v.agent_options(a, d))
+            paid = sum(
+                v.option(o).paid_minutes * v.x(a, o)
+                for d in block.days
+                for o in v.agent_options(a, d)
+            )
             credit_min = sum(round(block.credit_min * k) * g for g, k, cr in req if cr)
             credit_max = sum(round(block.credit_max * k) * g for g, k, cr in req if cr)
-            lo = v.enforce("hours_min", f"{prep.id}:{bi}",
-                           f"{prep.id} must be paid at least {block.min_minutes / 60:g} h in week "
-                           f"{bi + 1}")
+            lo = v.enforce(
+                "hours_min",
+                f"{prep.id}:{bi}",
+                f"{prep.id} must be paid at least {block.min_minutes / 60:g} h in week {bi + 1}",
+            )
             v.add(paid + credit_min >= block.min_minutes, lo)
-            hi = v.enforce("hours_max", f"{prep.id}:{bi}",
-                           f"{prep.id} may be paid at most {block.max_minutes / 60:g} h in week "
-                           f"{bi + 1}")
+            hi = v.enforce(
+                "hours_max",
+                f"{prep.id}:{bi}",
+                f"{prep.id} may be paid at most {block.max_minutes / 60:g} h in week {bi + 1}",
+            )
             v.add(paid + credit_max <= block.max_minutes, hi)
     return []
 
@@ -189,11 +211,20 @@ def add_preferences(v: Vars) -> list[Penalty]:
         pref = set(prep.agent.preferred_shift_types)
         if not pref:
             continue
-        terms = [v.x(a, o) for d in range(v.inst.problem.days) for o in v.agent_options(a, d)
-                 if v.option(o).type_id not in pref]
+        terms = [
+            v.x(a, o)
+            for d in range(v.inst.problem.days)
+            for o in v.agent_options(a, d)
+            if v.option(o).type_id not in pref
+        ]
         if terms:
-            v.penalize("preference.shift_type", prep.id, sum(terms), w,
-                       f"{prep.id}: shifts not of a preferred type")
+            v.penalize(
+                "preference.shift_type",
+                prep.id,
+                sum(terms),
+                w,
+                f"{prep.id}: shifts not of a preferred type",
+            )
     return []
 
 
@@ -210,9 +241,14 @@ def add_isolated_days_off(v: Vars) -> list[Penalty]:
             if {d - 1, d, d + 1} & prep.leave_days:
                 continue
             iso = v.bool_var(f"iso[{a},{d}]")
-            v.model.Add(iso >= v.works(a, d - 1) + v.works(a, d + 1) - v.works(a, d) - 1)
-            v.penalize("days_off.consecutive", f"{prep.id}:{d}", iso, w,
-                       f"{prep.id}: single day off on {_day_name(v, d)}")
+            v.model.add(iso >= v.works(a, d - 1) + v.works(a, d + 1) - v.works(a, d) - 1)
+            v.penalize(
+                "days_off.consecutive",
+                f"{prep.id}:{d}",
+                iso,
+                w,
+                f"{prep.id}: single day off on {_day_name(v, d)}",
+            )
     return []
 
 
@@ -223,12 +259,16 @@ def category_counts(v: Vars, category: str) -> dict[str, list[tuple[int, Expr]]]
     for prep in v.inst.agents:
         if prep.index not in present:
             continue
-        eligible = any(getattr(v.option(o), category)
-                       for opts in prep.options_by_day.values() for o in opts)
+        eligible = any(
+            getattr(v.option(o), category) for opts in prep.options_by_day.values() for o in opts
+        )
         if not eligible:
             continue
-        terms = [var for (ai, o), var in v.x_.items()
-                 if ai == prep.index and getattr(v.option(o), category)]
+        terms = [
+            var
+            for (ai, o), var in v.x_.items()
+            if ai == prep.index and getattr(v.option(o), category)
+        ]
         out[prep.contract.id].append((prep.index, sum(terms) if terms else 0))
     return out
 
@@ -245,8 +285,13 @@ def add_fairness(v: Vars) -> list[Penalty]:
             mx = v.int_var(0, days, f"fair_max[{category},{contract}]")
             mn = v.int_var(0, days, f"fair_min[{category},{contract}]")
             for _, c in counts:
-                v.model.Add(mx >= c)
-                v.model.Add(mn <= c)
-            v.penalize(f"fairness.{category}", contract, mx - mn, w,
-                       f"{category} shifts spread across {contract} agents")
+                v.model.add(mx >= c)
+                v.model.add(mn <= c)
+            v.penalize(
+                f"fairness.{category}",
+                contract,
+                mx - mn,
+                w,
+                f"{category} shifts spread across {contract} agents",
+            )
     return []

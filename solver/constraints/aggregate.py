@@ -34,8 +34,11 @@ def _group_day_options(v: Vars, g: int, d: int) -> list[int]:
 
 def _available(v: Vars, g: int, d: int) -> list[int]:
     """Group members that may work day d as part of the group count."""
-    return [a for a in v.inst.group_members[g]
-            if d not in v.inst.agents[a].special_days and v.inst.agents[a].options_by_day.get(d)]
+    return [
+        a
+        for a in v.inst.group_members[g]
+        if d not in v.inst.agents[a].special_days and v.inst.agents[a].options_by_day.get(d)
+    ]
 
 
 def group_work(v: Vars, g: int, d: int) -> Expr:
@@ -68,8 +71,12 @@ def add_group_counts(v: Vars) -> list[Penalty]:
                 continue
             for o in opts:
                 v.y_[(g, o)] = v.int_var(0, len(members), f"y[{g},{o}]")
-            requests = [v.grant(li) for a in members for li in v.inst.agents[a].requests
-                        if p.leave[li].whole_days and d in p.leave[li].days()]
+            requests = [
+                v.grant(li)
+                for a in members
+                for li in v.inst.agents[a].requests
+                if p.leave[li].whole_days and d in p.leave[li].days()
+            ]
             v.add(sum(v.y(g, o) for o in opts) + sum(requests) <= len(members))
     return []
 
@@ -87,11 +94,15 @@ def add_group_requests(v: Vars) -> list[Penalty]:
         for d in lv.days() if lv.whole_days else ():
             if d in prep.special_days and 0 <= d < p.days:
                 for o in v.agent_options(a, d):
-                    v.model.AddImplication(g, v.x(a, o).Not())
+                    v.model.add_implication(g, v.x(a, o).negated())
         days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
-        v.penalize("leave.request_denied", f"{lv.agent_id}:{li}", 1 - g,
-                   p.weights.leave_request_denied * lv.weight * days,
-                   f"{lv.kind.value} request of {lv.agent_id} refused")
+        v.penalize(
+            "leave.request_denied",
+            f"{lv.agent_id}:{li}",
+            1 - g,
+            p.weights.leave_request_denied * lv.weight * days,
+            f"{lv.kind.value} request of {lv.agent_id} refused",
+        )
     return []
 
 
@@ -122,8 +133,11 @@ def add_group_blocks(v: Vars) -> list[Penalty]:
             v.add(work + sum(credit_days) <= cap)
             if kind != "week":
                 continue
-            paid = sum(v.option(o).paid_minutes * group_option_count(v, g, o)
-                       for d in days for o in _options_with_specials(v, g, d))
+            paid = sum(
+                v.option(o).paid_minutes * group_option_count(v, g, o)
+                for d in days
+                for o in _options_with_specials(v, g, d)
+            )
             lo = sum(v.inst.agents[a].blocks[bi].min_minutes for a in members)
             hi = sum(v.inst.agents[a].blocks[bi].max_minutes for a in members)
             v.add(paid + sum(credit_min) >= lo)
@@ -157,8 +171,10 @@ def add_group_rest_cuts(v: Vars) -> list[Penalty]:
                         late = [o for o in first if v.option(o).end + rest > s]
                         early = [o for o in second if v.option(o).start <= s]
                         if late and early:
-                            v.add(sum(group_option_count(v, g, o) for o in late + early)
-                                        <= len(members))
+                            v.add(
+                                sum(group_option_count(v, g, o) for o in late + early)
+                                <= len(members)
+                            )
                 if d2 * 1440 > last_end + rest:
                     break
     return []
@@ -184,13 +200,23 @@ def add_group_fairness_bounds(v: Vars) -> list[Penalty]:
     by_contract: dict[tuple[str, str], list[tuple[int, Expr]]] = defaultdict(list)
     for category in ("weekend", "night", "late"):
         for g, agents in enumerate(v.inst.group_members):
-            opts = [o for d in range(p.days) for o in _options_with_specials(v, g, d)
-                    if getattr(v.option(o), category)]
+            opts = [
+                o
+                for d in range(p.days)
+                for o in _options_with_specials(v, g, d)
+                if getattr(v.option(o), category)
+            ]
             if not opts:
                 continue
-            eligible = [a for a in agents if any(
-                getattr(v.option(o), category)
-                for day_opts in v.inst.agents[a].options_by_day.values() for o in day_opts)]
+            eligible = [
+                a
+                for a in agents
+                if any(
+                    getattr(v.option(o), category)
+                    for day_opts in v.inst.agents[a].options_by_day.values()
+                    for o in day_opts
+                )
+            ]
             if not eligible:
                 continue
             total = sum(group_option_count(v, g, o) for o in opts)
@@ -204,6 +230,11 @@ def add_group_fairness_bounds(v: Vars) -> list[Penalty]:
         for n, total in parts:
             v.add(mx * n >= total)
             v.add(mn * n <= total)
-        v.penalize(f"fairness.{category}", contract, mx - mn, p.weights.fairness,
-                   f"{category} shifts spread across {contract} agents (bound)")
+        v.penalize(
+            f"fairness.{category}",
+            contract,
+            mx - mn,
+            p.weights.fairness,
+            f"{category} shifts spread across {contract} agents (bound)",
+        )
     return []

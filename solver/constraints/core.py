@@ -15,9 +15,9 @@ from solver.schema import ChannelKind
 from solver.shifts import slot_range_name
 from solver.soft import Penalty
 from solver.units import WORK_UNITS, work_units
+from solver.variables import Expr, SpecialShift, Vars
 
 LATE_SLOTS = 8  # in a day window, work still overdue at its end counts this many slots more
-from solver.variables import Expr, SpecialShift, Vars
 
 __all__ = [
     "add_break_share_cap",
@@ -40,7 +40,7 @@ def _sum_or_var(v: Vars, terms: list[Expr], hi: int, name: str) -> Expr:
     if len(variables) == 1 and const == 0:
         return variables[0]
     var = v.int_var(0, hi, name)
-    v.model.Add(var == sum(variables) + const)
+    v.model.add(var == sum(variables) + const)
     return var
 
 
@@ -49,6 +49,8 @@ def add_counts(v: Vars) -> list[Penalty]:
     inst = v.inst
     by_class_option: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     for (a, o), var in v.x_.items():
+        if (a, o) in v.rule_only:
+            continue
         prep = inst.agents[a]
         d = inst.options[o].day
         if d in prep.on_shift_leave:
@@ -68,8 +70,12 @@ def _special(v: Vars, a: int, o: int, var: Expr) -> None:
     opt = inst.options[o]
     s = inst.problem.slot_minutes
     prep = inst.agents[a]
-    unavailable = {t for lo, hi in prep.on_shift_leave[opt.day] for t in opt.slots
-                   if t * s < hi and lo < (t + 1) * s}
+    unavailable = {
+        t
+        for lo, hi in prep.on_shift_leave[opt.day]
+        for t in opt.slots
+        if t * s < hi and lo < (t + 1) * s
+    }
     shift = SpecialShift(agent=a, option=o, var=var, unavailable=unavailable)
     for b, (first, last, dur) in enumerate(opt.break_windows):
         starts = {}
@@ -176,7 +182,7 @@ def add_channel_split(v: Vars) -> list[Penalty]:
         else:
             hi = len(inst.class_members[k])
             parts = [v.int_var(0, hi, f"w[{k},{c},{t}]") for c in open_]
-            v.model.Add(sum(parts) == avail)
+            v.model.add(sum(parts) == avail)
             for c, var in zip(open_, parts, strict=True):
                 v.w_[(k, c, t)] = var
         for c in open_:
@@ -203,8 +209,11 @@ def add_coverage(v: Vars) -> list[Penalty]:
         if ch.kind is ChannelKind.deferred and not _deferred_as_target(v, c):
             continue
         # short of a deferred plan, work waits: price it as an hour of overdue work
-        w_short = wu if ch.kind is not ChannelKind.deferred else max(
-            wu, p.weights.deferred_late * 60 / p.slot_minutes)
+        w_short = (
+            wu
+            if ch.kind is not ChannelKind.deferred
+            else max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
+        )
         for t in v.slots():
             req = ch.required[t]
             cov = v.coverage(c, t)
@@ -256,10 +265,13 @@ def add_min_staff(v: Vars) -> list[Penalty]:
             continue
         flags = [m > 0 and v.in_window(t) for t, m in enumerate(ch.min_staff)]
         for first, last in _day_runs(v, flags):
-            top = max(ch.min_staff[first:last + 1])
-            lits = v.enforce("min_staff", f"{ch.id}:{first}",
-                             f"min_staff {ch.id} = {top} on "
-                             f"{slot_range_name(p.horizon_start, first, last, p.slot_minutes)}")
+            top = max(ch.min_staff[first : last + 1])
+            lits = v.enforce(
+                "min_staff",
+                f"{ch.id}:{first}",
+                f"min_staff {ch.id} = {top} on "
+                f"{slot_range_name(p.horizon_start, first, last, p.slot_minutes)}",
+            )
             for t in range(first, last + 1):
                 v.at_least("min_staff", f"{ch.id}:{t}", v.coverage(c, t), ch.min_staff[t], lits)
     return []
@@ -272,9 +284,12 @@ def add_roles(v: Vars) -> list[Penalty]:
         classes = [k for k, (_, roles) in enumerate(v.inst.classes) if req.role in roles]
         for first, last in _day_runs(v, [f and v.in_window(t) for t, f in enumerate(req.slots)]):
             when = req.label or slot_range_name(p.horizon_start, first, last, p.slot_minutes)
-            lits = v.enforce("role_coverage", f"{req.role}:{ri}:{first}",
-                             f"{req.count} {req.role} on duty {when} "
-                             f"({slot_range_name(p.horizon_start, first, last, p.slot_minutes)})")
+            lits = v.enforce(
+                "role_coverage",
+                f"{req.role}:{ri}:{first}",
+                f"{req.count} {req.role} on duty {when} "
+                f"({slot_range_name(p.horizon_start, first, last, p.slot_minutes)})",
+            )
             for t in range(first, last + 1):
                 duty = sum(v.on_duty(k, t) for k in classes)
                 v.at_least("role_coverage", f"{req.role}:{t}", duty, req.count, lits)
@@ -294,16 +309,24 @@ def add_break_share_cap(v: Vars) -> list[Penalty]:
         if skills:
             by_primary[v.inst.channel_index[skills[0]]].append(k)
     for c, classes in by_primary.items():
-        lits = v.enforce("break_share", p.channels[c].id,
-                         f"at most {share:.0%} of {p.channels[c].id} staff on break at once")
+        lits = v.enforce(
+            "break_share",
+            p.channels[c].id,
+            f"at most {share:.0%} of {p.channels[c].id} staff on break at once",
+        )
         for t in v.slots():
             on_break = [v.on_break(k, t) for k in classes]
             if all(isinstance(b, int) for b in on_break):
                 continue
             shift = sum(v.on_shift(k, t) for k in classes)
             # breaks <= ceil(share x shift)  <=>  100 breaks <= num x shift + 99 (integers)
-            v.at_least("break_share", f"{p.channels[c].id}:{t}", num * shift + 99 - 100 * sum(on_break),
-                       0, lits)
+            v.at_least(
+                "break_share",
+                f"{p.channels[c].id}:{t}",
+                num * shift + 99 - 100 * sum(on_break),
+                0,
+                lits,
+            )
     return []
 
 

@@ -1,0 +1,300 @@
+"""Bounded refinement on the exact model: re-solve a neighbourhood, keep what the validator likes.
+
+A neighbourhood is a set of free agents and a run of days. Their shifts on those days become
+variables (every agent rule of the exact model applies, with their other days as constants); every
+other shift that reaches into the window is a constant with its breaks; the coverage core is
+modelled on the window's slots only, so the model stays small whatever the centre's size. A move
+is kept only when the whole roster, re-checked by the validator, has fewer hard-rule violations,
+or as many and a lower objective. Repair moves go first, built around a broken floor, role cover
+or break cap; then random moves until the time is up.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.constraints import AGENT, CORE
+from solver.days import day_window, slots_per_day
+from solver.extract import assemble
+from solver.model import set_objective, solve_cp
+from solver.options import SolveOptions
+from solver.prep import Instance
+from solver.schema import ChannelKind, ShiftAssignment
+from solver.units import WORK_UNITS, edf_done_before, work_units
+from solver.validate import Validation, validate
+from solver.variables import FixedShift, Vars
+
+__all__ = ["RosterState", "refine", "state_of"]
+
+
+@dataclass
+class RosterState:
+    chosen: dict[int, list[int]]
+    breaks: dict[tuple[int, int], list[int]]
+    channels: dict[tuple[int, int, int], int]
+    grants: dict[int, bool]
+    roster: list[ShiftAssignment] = field(default_factory=list)
+    validation: Validation = field(default_factory=Validation)
+
+    @property
+    def score(self) -> tuple[int, float]:
+        return len(self.validation.violations), self.validation.objective
+
+
+def state_of(
+    inst: Instance,
+    chosen: dict[int, list[int]],
+    breaks: dict[tuple[int, int], list[int]],
+    channels: dict[tuple[int, int, int], int],
+    grants: dict[int, bool],
+) -> RosterState:
+    roster = assemble(inst, chosen, breaks, channels)
+    return RosterState(
+        chosen=chosen,
+        breaks=breaks,
+        channels=channels,
+        grants=grants,
+        roster=roster,
+        validation=validate(inst.problem, roster),
+    )
+
+
+def _training_slots(inst: Instance, a: int, o: int) -> frozenset[int]:
+    opt = inst.options[o]
+    s = inst.problem.slot_minutes
+    return frozenset(
+        t
+        for lo, hi in inst.agents[a].on_shift_leave.get(opt.day, [])
+        for t in opt.slots
+        if t * s < hi and lo < (t + 1) * s
+    )
+
+
+def _deferred_done(inst: Instance, state: RosterState, lo: int) -> dict[tuple[int, int], int]:
+    """Units of each deferred class done before slot lo under the current roster."""
+    p = inst.problem
+    out: dict[tuple[int, int], int] = {}
+    for c, ch in enumerate(p.channels):
+        if ch.kind is not ChannelKind.deferred or ch.deferred is None:
+            continue
+        cap = [0] * p.n_slots
+        for (_k, cc, t), n in state.channels.items():
+            if cc == c:
+                cap[t] += WORK_UNITS * n
+        classes = [
+            work_units(a, d) for a, d in zip(ch.deferred.arrived, ch.deferred.due, strict=True)
+        ]
+        for k, units in enumerate(edf_done_before(classes, cap, lo)):
+            out[(c, k)] = units
+    return out
+
+
+def _val(solver: cp_model.CpSolver, x: Any) -> int:
+    return int(x) if isinstance(x, int) else int(solver.value(x))
+
+
+def _move(
+    inst: Instance,
+    state: RosterState,
+    free: set[int],
+    days: range,
+    options: SolveOptions,
+    time_limit: float,
+) -> RosterState | None:
+    """Re-solve the neighbourhood; the candidate roster, or None if nothing was found."""
+    lo = days.start * slots_per_day(inst)
+    hi = max(day_window(inst, d)[1] for d in days)
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst, window=(lo, hi))
+    v.free_agents = set(free)
+    hint: dict[Any, int] = {}
+    for a in free:
+        prep = inst.agents[a]
+        worked = set(state.chosen.get(a, []))
+        for d, opts in prep.options_by_day.items():
+            if d in days:
+                for o in opts:
+                    var = model.new_bool_var(f"x[{a},{o}]")
+                    v.x_[(a, o)] = var
+                    hint[var] = int(o in worked)
+        for o in worked:
+            if inst.options[o].day not in days:
+                v.x_[(a, o)] = 1
+                v.rule_only.add((a, o))
+        for li in prep.requests:
+            v.grant_[li] = int(state.grants.get(li, False))
+    for a, opts in state.chosen.items():
+        for o in opts:
+            opt = inst.options[o]
+            if a in free and opt.day in days:
+                continue
+            if opt.first_slot < hi and opt.first_slot + opt.n_slots > lo:
+                v.fixed_shifts.append(
+                    FixedShift(
+                        klass=inst.agents[a].class_index,
+                        option=o,
+                        breaks=tuple(state.breaks[(a, o)]),
+                        unavailable=_training_slots(inst, a, o),
+                    )
+                )
+    v.deferred_done = _deferred_done(inst, state, lo)
+    for rule in AGENT:
+        if rule.id != "fairness":  # judged on the whole roster by the validator
+            rule.add(v)
+    for rule in CORE:
+        rule.add(v)
+    set_objective(v)
+    # hint the current breaks and channel split
+    current_breaks: dict[tuple[int, int, int], dict[int, int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for a in free:
+        for o in state.chosen.get(a, []):
+            if inst.options[o].day in days:
+                for b, t in enumerate(state.breaks[(a, o)]):
+                    current_breaks[(inst.agents[a].class_index, o, b)][t] += 1
+    for key, starts in v.br_.items():
+        for t, var in starts.items():
+            hint[var] = current_breaks.get(key, {}).get(t, 0)
+    for key, var in v.w_.items():
+        if isinstance(var, cp_model.IntVar) and key in state.channels:
+            hint[var] = state.channels[key]
+    out = solve_cp(v, options, time_limit, hint=hint)
+    if not out.has_solution:
+        return None
+    sol = out.solver
+    chosen = {a: list(opts) for a, opts in state.chosen.items()}
+    breaks = dict(state.breaks)
+    for a in free:
+        keep = [o for o in chosen.get(a, []) if inst.options[o].day not in days]
+        for o in chosen.get(a, []):
+            if inst.options[o].day in days:
+                breaks.pop((a, o), None)
+        new = [
+            o
+            for (aa, o), var in v.x_.items()
+            if aa == a and not isinstance(var, int) and _val(sol, var)
+        ]
+        chosen[a] = sorted(keep + new, key=lambda o: inst.options[o].start)
+    by_class_option: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for a in sorted(free):
+        for o in chosen.get(a, []):
+            if inst.options[o].day in days:
+                breaks[(a, o)] = [-1] * len(inst.options[o].break_windows)
+                if inst.options[o].day not in inst.agents[a].on_shift_leave:
+                    by_class_option[(inst.agents[a].class_index, o)].append(a)
+    for (k, o, b), starts in v.br_.items():
+        slots = [t for t, var in sorted(starts.items()) for _ in range(_val(sol, var))]
+        for a, t in zip(by_class_option.get((k, o), []), slots, strict=False):
+            breaks[(a, o)][b] = t
+    for specials in v.special_.values():
+        for sp in specials:
+            if _val(sol, sp.var):
+                breaks[(sp.agent, sp.option)] = [
+                    next(t for t, var in s.items() if _val(sol, var)) for s in sp.breaks
+                ]
+    channels = {key: n for key, n in state.channels.items() if not lo <= key[2] < hi}
+    for (k, c, t), var in v.w_.items():
+        n = _val(sol, var)
+        if n:
+            channels[(k, c, t)] = n
+    if any(-1 in starts for starts in breaks.values()):
+        return None
+    return state_of(inst, chosen, breaks, channels, state.grants)
+
+
+def _repair_targets(
+    inst: Instance, state: RosterState, rng: random.Random, size: int
+) -> tuple[set[int], range] | None:
+    """A neighbourhood around a broken per-slot rule: agents who could help, the day(s) around."""
+    p = inst.problem
+    spd = slots_per_day(inst)
+    slot_rules = [x for x in state.validation.violations if x.slot is not None]
+    agent_rules = [x for x in state.validation.violations if x.agent is not None]
+    if slot_rules:
+        x = rng.choice(slot_rules)
+        assert x.slot is not None
+        t = x.slot
+        # agents who could be there: the role or skill, and an option covering the slot
+        covering = {o.index for o in inst.options if t in o.slots}
+        if x.rule == "role_coverage":
+            fit = [a for a in inst.agents if x.subject in a.agent.roles]
+        else:
+            fit = [a for a in inst.agents if x.subject in a.agent.skills]
+        pool = [
+            a.index
+            for a in fit
+            if any(o in covering for opts in a.options_by_day.values() for o in opts)
+        ]
+        first = min((inst.options[o].day for o in covering), default=t // spd)
+        days = range(max(0, first), min(p.days, t // spd + 1))
+    elif agent_rules:
+        x = rng.choice(agent_rules)
+        pool = [inst.agent(x.agent).index] if x.agent else []
+        days = range(p.days)
+    else:
+        return None
+    rng.shuffle(pool)
+    free = set(pool[: max(1, size // 2)])
+    others = [a.index for a in inst.agents if a.index not in free]
+    rng.shuffle(others)
+    free.update(others[: size - len(free)])
+    return free, days
+
+
+def _random_targets(
+    inst: Instance, rng: random.Random, size: int, span: int
+) -> tuple[set[int], range]:
+    p = inst.problem
+    d = rng.randrange(p.days)
+    days = range(max(0, d - span + 1), d + 1)
+    k = rng.randrange(len(inst.class_members))
+    pool = list(inst.class_members[k])
+    rng.shuffle(pool)
+    free = set(pool[: max(1, size // 2)])
+    others = [a.index for a in inst.agents if a.index not in free]
+    rng.shuffle(others)
+    free.update(others[: size - len(free)])
+    return free, days
+
+
+def refine(
+    inst: Instance,
+    state: RosterState,
+    options: SolveOptions,
+    time_left: Callable[[], float],
+    report: Callable[[RosterState], None] | None = None,
+) -> RosterState:
+    """Improve the roster until the time is up; never returns a worse one."""
+    rng = random.Random(options.seed)
+    p = inst.problem
+    n = len(inst.agents)
+    size = min(n, 16)
+    if n <= 20 and p.days <= 3 and time_left() > 3:
+        # small: one move frees everyone (the exact model, started from the roster)
+        cand = _move(inst, state, set(range(n)), range(p.days), options, time_left() - 1)
+        if cand is not None and cand.score < state.score:
+            state = cand
+            if report:
+                report(state)
+    fails = 0
+    while time_left() > 2.0:
+        target = _repair_targets(inst, state, rng, size) if state.validation.violations else None
+        free, days = target if target else _random_targets(inst, rng, size, 1 + (fails % 2))
+        cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 6.0))
+        if cand is not None and cand.score < state.score:
+            state = cand
+            fails = 0
+            if report:
+                report(state)
+        else:
+            fails += 1
+            if fails % 4 == 0:
+                size = min(n, size + 8)
+    return state
