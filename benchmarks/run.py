@@ -19,7 +19,17 @@ def _forecast() -> Any:
     return forecast_bench.run()
 
 
-BENCHMARKS: dict[str, Callable[[], Any]] = {"erlang": _erlang, "forecast": _forecast}
+def _roster() -> Any:
+    from benchmarks import roster_bench
+
+    return roster_bench.run()
+
+
+BENCHMARKS: dict[str, Callable[[], Any]] = {
+    "erlang": _erlang,
+    "forecast": _forecast,
+    "roster": _roster,
+}
 
 
 def main(argv: list[str]) -> int:

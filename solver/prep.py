@@ -27,7 +27,7 @@ from solver.schema import (
 )
 from solver.shifts import ShiftOption, enumerate_options
 
-__all__ = ["AgentPrep", "Block", "Instance", "prepare"]
+__all__ = ["AgentPrep", "Block", "Instance", "month_days_off", "prepare", "week_bounds"]
 
 
 @dataclass(frozen=True)
@@ -100,37 +100,67 @@ class Instance:
         self._by_id = {a.id: a.index for a in self.agents}
 
 
-def _blocks(problem: RosterProblem, contract: Contract, credited: set[int]) -> list[Block]:
-    days = problem.days
+def week_bounds(
+    contract: Contract, span_days: int, credited_days: int
+) -> tuple[int, int, int, float, float]:
+    """(max working days, min paid minutes, max paid minutes, credit per leave day min, max)
+    for a week block of ``span_days`` days with ``credited_days`` of credited leave.
+
+    A full week uses the contract as written. A partial week (the end of a horizon that is not
+    a whole number of weeks) is prorated with one contract day of tolerance either way, since
+    whole shifts rarely add up to a prorated number of hours. Each day of credited leave takes
+    one contract day (hours / working days per week) off both bounds.
+    """
     wd = contract.working_days_per_week()
     hmin, hmax = contract.hours_min * 60.0, contract.hours_max * 60.0
-    per_min, per_max = hmin / wd if wd > 0 else 0.0, hmax / wd if wd > 0 else 0.0
+    per_min = hmin / wd if wd > 0 else 0.0
+    per_max = hmax / wd if wd > 0 else 0.0
+    frac = span_days / 7.0
+    off = 0
+    if contract.days_off_per_week is not None:
+        off = math.floor(contract.days_off_per_week * frac + 1e-9)
+    lo, hi = hmin * frac, hmax * frac
+    if span_days < 7:
+        lo, hi = lo - per_min, hi + per_max
+    return (
+        max(0, span_days - off - credited_days),
+        max(0, math.floor(lo - credited_days * per_min + 1e-6)),
+        max(0, math.ceil(hi - credited_days * per_max - 1e-6)),
+        per_min,
+        per_max,
+    )
+
+
+def month_days_off(contract: Contract, days: int) -> int:
+    """Days off a per-month contract needs in a horizon of ``days`` days (prorated, down)."""
+    assert contract.days_off_per_month is not None
+    return math.floor(contract.days_off_per_month * days / 30.0 + 1e-9)
+
+
+def _blocks(problem: RosterProblem, contract: Contract, credited: set[int]) -> list[Block]:
+    days = problem.days
     blocks: list[Block] = []
     for first in range(0, days, 7):
         span = tuple(range(first, min(first + 7, days)))
-        frac = len(span) / 7.0
-        off = 0
-        if contract.days_off_per_week is not None:
-            off = math.floor(contract.days_off_per_week * frac + 1e-9)
         k = sum(1 for d in span if d in credited)
+        work_days, lo, hi, per_min, per_max = week_bounds(contract, len(span), k)
         blocks.append(
             Block(
                 days=span,
-                max_work_days=max(0, len(span) - off - k),
-                min_minutes=max(0, math.floor(hmin * frac - k * per_min + 1e-6)),
-                max_minutes=max(0, math.ceil(hmax * frac - k * per_max - 1e-6)),
+                max_work_days=work_days,
+                min_minutes=lo,
+                max_minutes=hi,
                 credit_min=per_min,
                 credit_max=per_max,
             )
         )
     if contract.days_off_per_month is not None:
         span = tuple(range(days))
-        off = math.floor(contract.days_off_per_month * days / 30.0 + 1e-9)
         k = sum(1 for d in span if d in credited)
         blocks.append(
             Block(
                 days=span,
-                max_work_days=max(0, days - off - k),
+                max_work_days=max(0, days - month_days_off(contract, days) - k),
                 min_minutes=0,
                 max_minutes=10**9,
                 credit_min=0.0,

@@ -144,8 +144,10 @@ def _move(
                     )
                 )
     v.deferred_done = _deferred_done(inst, state, lo)
+    everyone = len(free) == len(inst.agents)
     for rule in AGENT:
-        if rule.id != "fairness":  # judged on the whole roster by the validator
+        # fairness spans every agent: modelled when all are free, else judged by the validator
+        if rule.id != "fairness" or everyone:
             rule.add(v)
     for rule in CORE:
         rule.add(v)

@@ -7,10 +7,10 @@ does not work during it.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from solver.prep import month_days_off, week_bounds
 from solver.schema import (
     DAY,
     ChannelKind,
@@ -242,16 +242,10 @@ class _Checker:
                 continue
             if lv.status is LeaveStatus.approved or self.out.granted.get(li, False):
                 credited.update(d for d in lv.days() if 0 <= d < self.p.days)
-        wd = contract.working_days_per_week()
-        hmin, hmax = contract.hours_min * 60.0, contract.hours_max * 60.0
         for bi, first in enumerate(range(0, self.p.days, 7)):
             span = range(first, min(first + 7, self.p.days))
-            frac = len(span) / 7.0
             k = len([d for d in span if d in credited])
-            off = 0
-            if contract.days_off_per_week is not None:
-                off = math.floor(contract.days_off_per_week * frac + 1e-9)
-            cap = max(0, len(span) - off - k)
+            cap, lo, hi, _, _ = week_bounds(contract, len(span), k)
             n_work = len([d for d in span if d in worked])
             if n_work > cap:
                 self.bad(
@@ -260,10 +254,6 @@ class _Checker:
                     f"works {n_work} days in week {bi + 1}, at most {cap} allowed",
                 )
             paid = sum(s.paid_minutes for s in shifts if s.day in span)
-            per_min = hmin / wd if wd > 0 else 0.0
-            per_max = hmax / wd if wd > 0 else 0.0
-            lo = max(0, math.floor(hmin * frac - k * per_min + 1e-6))
-            hi = max(0, math.ceil(hmax * frac - k * per_max - 1e-6))
             # requests granted: the model subtracts their credit rounded per request
             if paid < lo - 1 or paid > hi + 1:
                 self.bad(
@@ -272,8 +262,7 @@ class _Checker:
                     f"paid {paid / 60:g} h in week {bi + 1}, expected {lo / 60:g}-{hi / 60:g} h",
                 )
         if contract.days_off_per_month is not None:
-            off = math.floor(contract.days_off_per_month * self.p.days / 30.0 + 1e-9)
-            cap = max(0, self.p.days - off - len(credited))
+            cap = max(0, self.p.days - month_days_off(contract, self.p.days) - len(credited))
             if len(worked) > cap:
                 self.bad(
                     "days_off",

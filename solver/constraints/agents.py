@@ -36,6 +36,15 @@ def add_one_shift_per_day(v: Vars) -> list[Penalty]:
     return []
 
 
+def _why_no_option(v: Vars, a: int, d: int) -> str:
+    prep = v.inst.agents[a]
+    if d in prep.leave_days:
+        return " but is on approved leave that day"
+    if v.inst.problem.weekday(d) in prep.agent.unavailable_weekdays:
+        return " but is unavailable on that weekday"
+    return " but no shift they may work fits (contract, night rules, leave, training time)"
+
+
 def add_must_work(v: Vars) -> list[Penalty]:
     """Pinned shifts and on-shift leave (training, meetings): the agent works that day, in a shift
     that matches the pin or contains the training."""
@@ -45,15 +54,15 @@ def add_must_work(v: Vars) -> list[Penalty]:
         for d in sorted(prep.must_work):
             if (a, d) not in days_with_vars and a not in v.free_agents:
                 continue
-            why = (
-                "pinned shift"
-                if any(pp.agent_id == prep.id and pp.day == d for pp in p.pinned)
-                else "training/meeting"
-            )
-            lits = v.enforce(
-                "must_work", f"{prep.id}:{d}", f"{prep.id} must work on {_day_name(v, d)} ({why})"
-            )
+            pinned = any(pp.agent_id == prep.id and pp.day == d for pp in p.pinned)
+            why = "pinned shift" if pinned else "training/meeting"
             opts = v.agent_options(a, d)
+            lits = v.enforce(
+                "must_work",
+                f"{prep.id}:{d}",
+                f"{prep.id} must work on {_day_name(v, d)} ({why})"
+                + ("" if opts else _why_no_option(v, a, d)),
+            )
             v.add(sum(v.x(a, o) for o in opts) == 1, lits)
     return []
 

@@ -1,0 +1,302 @@
+"""The solver end to end: exact model vs pipeline, the validator as the spec, options,
+explanations of impossible problems, deferred work, training, multi-skilling."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+from roster_factory import flat_requirement, shift_type, tiny
+
+from solver.options import SolveOptions, apply_options
+from solver.schema import (
+    DAY,
+    Agent,
+    BreakRule,
+    BreakTime,
+    Channel,
+    ChannelKind,
+    Contract,
+    DeferredWork,
+    Leave,
+    LeaveKind,
+    LeaveStatus,
+    Pinned,
+    RoleRequirement,
+    RosterProblem,
+    ShiftAssignment,
+    SolveStatus,
+    WorkSegment,
+)
+from solver.solve import solve
+from solver.units import edf_overdue, work_units
+from solver.validate import validate
+
+EXACT = SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=100)
+PIPELINE = SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=0)
+
+
+def _checked(problem: RosterProblem, options: SolveOptions) -> tuple[float, object]:
+    r = solve(problem, options)
+    assert r.status in (SolveStatus.optimal, SolveStatus.feasible), r.message
+    val = validate(problem, list(r.assignments))
+    assert val.violations == [], val.violations[:5]
+    assert r.objective == pytest.approx(val.objective)
+    assert r.best_bound is None or r.best_bound <= r.objective + 1e-6
+    return r.objective, r
+
+
+# --------------------------------------------------------------------------- options
+def test_options_reach_cp_sat_parameters() -> None:
+    params = cp_model.CpSolver().parameters
+    apply_options(
+        params,
+        SolveOptions(time_limit_s=12.5, workers=3, seed=7, relative_gap=0.01, log=True),
+        use_lns_only=True,
+    )
+    assert params.max_time_in_seconds == 12.5
+    assert params.num_workers == 3
+    assert params.random_seed == 7
+    assert params.relative_gap_limit == pytest.approx(0.01)
+    assert params.log_search_progress is True
+    assert params.use_lns_only is True
+
+
+# --------------------------------------------------------------------------- exact vs pipeline
+@pytest.mark.parametrize(("days", "agents"), [(1, 3), (2, 5)])
+def test_pipeline_reaches_the_exact_optimum_on_small_cases(days: int, agents: int) -> None:
+    p = tiny(days=days, agents=agents)
+    exact, r_exact = _checked(p, EXACT)
+    assert r_exact.status is SolveStatus.optimal  # type: ignore[attr-defined]
+    pipeline, _ = _checked(p, PIPELINE)
+    assert pipeline == pytest.approx(exact)
+
+
+def test_result_carries_provenance() -> None:
+    r = solve(tiny(), SolveOptions(time_limit_s=10))
+    assert r.solver_version.startswith("ortools ")
+    assert len(r.problem_sha256) == 64
+    assert r.wall_time_s > 0 and r.gap == 0.0
+    assert set(r.phases) >= {"prepare"}
+
+
+def test_progress_is_reported() -> None:
+    seen = []
+    solve(tiny(), SolveOptions(time_limit_s=10), progress=seen.append)
+    assert seen[0].phase == "prepare" and seen[-1].phase == "done"
+    assert seen[-1].objective is not None
+
+
+# --------------------------------------------------------------------------- features
+def test_multi_skilled_agents_cover_one_channel_per_slot() -> None:
+    both = tuple(Agent(id=f"a{i}", contract="ft", skills=("phone", "chat")) for i in range(2))
+    chans = (
+        Channel(id="phone", required=flat_requirement(1, 60, {range(8, 12): 1})),
+        Channel(id="chat", required=flat_requirement(1, 60, {range(8, 12): 1})),
+    )
+    st_ = shift_type("s", 480, 480, 240)
+    p = tiny(days=1, agent_list=both, shift_types=(st_,), channels=chans)
+    _, r = _checked(p, EXACT)
+    channels = {seg.channel for a in r.assignments for seg in a.work}  # type: ignore[attr-defined]
+    assert channels == {"phone", "chat"}
+    assert r.objective == 0  # type: ignore[attr-defined]
+
+
+def test_training_keeps_the_agent_on_shift_but_off_the_phone() -> None:
+    training = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.training,
+            status=LeaveStatus.approved,
+            start=600,
+            end=660,
+            whole_days=False,
+        ),
+    )
+    brk = (BreakRule(name="b", minutes=60, earliest=60, latest=180, paid=True),)
+    st_ = shift_type("s", 480, 480, 300, brk)
+    p = tiny(
+        days=1,
+        agents=1,
+        shift_types=(st_,),
+        leave=training,
+        channels=(Channel(id="phone", required=flat_requirement(1, 60, {range(8, 13): 1})),),
+    )
+    _, r = _checked(p, EXACT)
+    shift = r.assignments[0]  # type: ignore[attr-defined]
+    assert not any(seg.start < 660 and 600 < seg.end for seg in shift.work)
+    assert not any(b.start < 660 and 600 < b.start + b.minutes for b in shift.breaks)
+
+
+def test_pinned_shift_is_kept() -> None:
+    p = tiny(days=2, agents=2, pinned=(Pinned(agent_id="a1", day=1, shift_type="late", start=840),))
+    _, r = _checked(p, EXACT)
+    assert any(a.agent_id == "a1" and a.day == 1 and a.start == DAY + 840 for a in r.assignments)  # type: ignore[attr-defined]
+
+
+def test_requested_leave_is_decided_and_explained() -> None:
+    req = (
+        Leave(agent_id="a0", kind=LeaveKind.annual, status=LeaveStatus.requested, start=0, end=DAY),
+    )
+    # the only agent: granting the day off would leave the phone short all day (90 > 20)
+    p = tiny(days=1, agents=1, leave=req)
+    _, r = _checked(p, EXACT)
+    [d] = r.leave_decisions  # type: ignore[attr-defined]
+    assert d.granted is False and d.reason.startswith("refused: phone would be short")
+
+
+def test_deferred_work_objective_equals_the_edf_check() -> None:
+    n = 24
+    arrived = tuple(float(min(t, 8)) for t in range(n))  # one agent-slot per hour to 08:00
+    due = tuple(float(max(0, min(t - 2, 8))) for t in range(n))  # due two slots later
+    chans = (
+        Channel(
+            id="mail",
+            kind=ChannelKind.deferred,
+            required=(0,) * n,
+            deferred=DeferredWork(arrived=(arrived,), due=(due,)),
+        ),
+    )
+    agents = (Agent(id="a0", contract="ft", skills=("mail",)),)
+    st_ = shift_type("s", 0, 360, 240, start_step=60)
+    p = tiny(days=1, agent_list=agents, shift_types=(st_,), channels=chans)
+    objective, r = _checked(p, EXACT)
+    cap = [0] * n
+    for a in r.assignments:  # type: ignore[attr-defined]
+        for seg in a.work:
+            for t in range(seg.start // 60, seg.end // 60):
+                cap[t] += 1
+    overdue, _ = edf_overdue([work_units(arrived, due)], [10 * c for c in cap])
+    assert sum(overdue) >= 0
+    val = validate(p, list(r.assignments))  # type: ignore[attr-defined]
+    assert objective == pytest.approx(val.objective)
+
+
+# --------------------------------------------------------------------------- validator
+def test_validator_catches_broken_rosters() -> None:
+    p = tiny(days=2, agents=2)
+    bad = [
+        ShiftAssignment(
+            agent_id="a0",
+            day=0,
+            shift_type="late",
+            start=780,
+            length=540,
+            paid_minutes=480,
+            breaks=(BreakTime(name="lunch", start=780 + 180, minutes=60, paid=False),),
+            work=(WorkSegment(start=780, end=960, channel="phone"),),
+        ),
+        ShiftAssignment(
+            agent_id="a0",
+            day=1,
+            shift_type="early",
+            start=DAY + 360,
+            length=540,
+            paid_minutes=480,
+            breaks=(BreakTime(name="lunch", start=DAY + 360 + 30, minutes=60, paid=False),),
+            work=(),
+        ),
+        ShiftAssignment(
+            agent_id="a1",
+            day=0,
+            shift_type="early",
+            start=400,
+            length=540,
+            paid_minutes=480,
+            breaks=(),
+            work=(),
+        ),
+    ]
+    rules = {x.rule for x in validate(p, bad).violations}
+    assert {"rest", "breaks", "shift", "work"} <= rules
+
+
+# --------------------------------------------------------------------------- impossible problems
+def test_night_floor_without_night_agents_is_explained() -> None:
+    night_floor = tuple(1 if 2 <= t < 4 else 0 for t in range(24))
+    p = tiny(
+        days=1, agents=2, channels=(Channel(id="phone", required=(0,) * 24, min_staff=night_floor),)
+    )
+    r = solve(p, SolveOptions(time_limit_s=20))
+    assert r.status is SolveStatus.infeasible
+    text = " ".join(c.message for c in r.explanation)
+    assert "min_staff phone = 1" in text and "02:00" in text
+    assert "only 0 agents" in text
+    assert r.explanation[0].relaxation
+
+
+def test_pinned_shift_on_leave_is_explained() -> None:
+    leave = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.annual,
+            status=LeaveStatus.approved,
+            start=DAY,
+            end=2 * DAY,
+        ),
+    )
+    p = tiny(
+        days=2, agents=1, leave=leave, pinned=(Pinned(agent_id="a0", day=1, shift_type="early"),)
+    )
+    r = solve(p, SolveOptions(time_limit_s=20))
+    assert r.status is SolveStatus.infeasible
+    text = " ".join(c.message for c in r.explanation)
+    assert "a0" in text and "pinned" in text and "leave" in text
+
+
+def test_role_cover_beyond_the_leads_is_explained() -> None:
+    leads = tuple(
+        Agent(id=f"a{i}", contract="ft", skills=("phone",), roles=("team_lead",)) for i in range(2)
+    )
+    roles = (
+        RoleRequirement(role="team_lead", count=3, slots=tuple(9 <= t < 12 for t in range(24))),
+    )
+    p = tiny(days=1, agent_list=leads, roles=roles)
+    r = solve(p, SolveOptions(time_limit_s=20))
+    assert r.status is SolveStatus.infeasible
+    assert "team_lead" in " ".join(c.message for c in r.explanation)
+
+
+def test_generated_centre_gets_a_valid_roster() -> None:
+    """Three channels (one deferred), breaks and lunch, team leads, leave, requests, training,
+    multi-skilled agents: the pipeline's roster passes the validator."""
+    from benchmarks.roster_gen import generate_problem
+
+    p = generate_problem(30, seed=3, days=2)
+    _checked(p, SolveOptions(time_limit_s=20, seed=0, exact_max_agents=0))
+
+
+# --------------------------------------------------------------------------- property
+@settings(
+    max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(seed=st.integers(0, 10_000))
+def test_random_feasible_problems_solve_to_valid_rosters(seed: int) -> None:
+    """Problems feasible by construction (no floors, wide hours): every roster validates."""
+    rng = random.Random(seed)
+    days = rng.choice([1, 2, 3])
+    n = rng.randint(2, 6)
+    hours = {h: rng.randint(0, 3) for h in range(6, 22)}
+    req = flat_requirement(days, 60, {range(h, h + 1): v for h, v in hours.items()})
+    agents = tuple(
+        Agent(
+            id=f"a{i}",
+            contract="ft",
+            skills=("phone",) if rng.random() < 0.7 else ("phone", "chat"),
+        )
+        for i in range(n)
+    )
+    chans = (
+        Channel(id="phone", required=req),
+        Channel(id="chat", required=flat_requirement(days, 60, {range(9, 17): 1})),
+    )
+    p = tiny(
+        days=days,
+        agent_list=agents,
+        channels=chans,
+        contracts=(Contract(id="ft", hours_min=0, hours_max=60),),
+    )
+    _checked(p, SolveOptions(time_limit_s=8, seed=0, exact_max_agents=rng.choice([0, 100])))

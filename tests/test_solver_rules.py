@@ -1,0 +1,334 @@
+"""Each rule on its own: build the exact model with just that rule, fix a pattern, check the
+outcome (feasible, infeasible, or the exact penalty)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from ortools.sat.python import cp_model
+from roster_factory import MONDAY, flat_requirement, shift_type, tiny
+
+from solver.constraints import AGENT, CORE, Rule
+from solver.model import set_objective, solve_cp
+from solver.options import SolveOptions
+from solver.prep import Instance, prepare
+from solver.schema import (
+    DAY,
+    Agent,
+    BreakRule,
+    Channel,
+    ChannelKind,
+    Contract,
+    Leave,
+    LeaveKind,
+    LeaveStatus,
+    Pinned,
+    RoleRequirement,
+    RosterProblem,
+    Rules,
+    Weights,
+)
+from solver.units import OBJECTIVE_SCALE
+from solver.variables import Vars
+
+OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
+
+
+@dataclass
+class Outcome:
+    status: int
+    objective: float | None
+    by_rule: dict[str, float]
+
+
+def run(
+    problem: RosterProblem,
+    rule_ids: Iterable[str],
+    fix: dict[str, Sequence[tuple[int, str, int]]] | None = None,
+    core: bool = False,
+) -> Outcome:
+    """Build the exact model with only the named rules (plus the core when asked), fix the
+    given agents' shifts as (day, type, start minute) and solve."""
+    inst = prepare(problem)
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst)
+    v.free_agents = set(range(len(inst.agents)))
+    for prep in inst.agents:
+        for opts in prep.options_by_day.values():
+            for o in opts:
+                v.x_[(prep.index, o)] = model.new_bool_var("x")
+        for li in prep.requests:
+            v.grant_[li] = model.new_bool_var("g")
+    wanted = set(rule_ids)
+    rules: list[Rule] = [r for r in AGENT if r.id in wanted]
+    if core:
+        rules += [
+            r for r in CORE if r.id in wanted or r.id in {"counts", "breaks", "pools", "skills"}
+        ]
+    for r in rules:
+        r.add(v)
+    for agent_id, shifts in (fix or {}).items():
+        a = inst.agent(agent_id).index
+        chosen = {_option(inst, d, t, s) for d, t, s in shifts}
+        for (aa, o), var in v.x_.items():
+            if aa == a and not isinstance(var, int):
+                model.add(var == int(o in chosen))
+    set_objective(v)
+    out = solve_cp(v, OPTS, OPTS.time_limit_s)
+    by_rule: dict[str, float] = {}
+    if out.has_solution:
+        for pen in v.penalties:
+            val = pen.var if isinstance(pen.var, int) else out.solver.value(pen.var)
+            by_rule[pen.rule_id] = by_rule.get(pen.rule_id, 0.0) + val * pen.weight
+    return Outcome(out.status, out.objective, by_rule)
+
+
+def _option(inst: Instance, day: int, type_id: str, start: int) -> int:
+    for o in inst.options:
+        if o.day == day and o.type_id == type_id and o.start == day * DAY + start:
+            return o.index
+    raise AssertionError(f"no option {type_id} at {start} on day {day}")
+
+
+def week(agents: int = 1, **kw: object) -> RosterProblem:
+    return tiny(days=7, agents=agents, **kw)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- agent rules
+def test_one_shift_per_day() -> None:
+    out = run(tiny(agents=1), ["one_shift_per_day"], {"a0": [(0, "early", 360), (0, "late", 780)]})
+    assert out.status == cp_model.INFEASIBLE
+    assert run(tiny(agents=1), ["one_shift_per_day"], {"a0": [(0, "early", 360)]}).status in (
+        cp_model.OPTIMAL,
+        cp_model.FEASIBLE,
+    )
+
+
+def test_min_rest_between_days() -> None:
+    p = tiny(days=2, agents=1)  # late ends 13:00+9h = 22:00; early starts 06:00: 8 h rest
+    out = run(p, ["rest"], {"a0": [(0, "late", 780), (1, "early", 360)]})
+    assert out.status == cp_model.INFEASIBLE
+    p8 = tiny(days=2, agents=1, rules=Rules(min_rest_minutes=480))
+    assert (
+        run(p8, ["rest"], {"a0": [(0, "late", 780), (1, "early", 360)]}).status == cp_model.OPTIMAL
+    )
+
+
+def test_min_rest_with_the_shift_before_the_horizon() -> None:
+    agent = Agent(id="a0", contract="ft", skills=("phone",), prior_shift_end=-60)  # 23:00
+    p = tiny(days=1, agent_list=(agent,))
+    inst = prepare(p)
+    starts = {inst.options[o].start for o in inst.agents[0].options_by_day[0]}
+    assert starts == {780, 840}  # the 06:00/07:00 earlies are within 11 h of 23:00
+
+
+def test_max_consecutive_days_counts_days_before() -> None:
+    shifts = [(d, "early", 360) for d in range(7)]
+    assert run(week(), ["max_consecutive"], {"a0": shifts}).status == cp_model.INFEASIBLE
+    assert run(week(), ["max_consecutive"], {"a0": shifts[:6]}).status == cp_model.OPTIMAL
+    tired = Agent(id="a0", contract="ft", skills=("phone",), prior_consecutive_days=4)
+    p = week(agent_list=(tired,))
+    assert run(p, ["max_consecutive"], {"a0": shifts[:3]}).status == cp_model.INFEASIBLE
+
+
+def test_days_off_and_hours_per_week() -> None:
+    contract = Contract(id="ft", hours_min=32, hours_max=40, days_off_per_week=2)
+    p = week(contracts=(contract,))
+    # early = 9 h with a 1 h unpaid lunch: 8 h paid
+    five = [(d, "early", 360) for d in range(5)]
+    assert run(p, ["contract"], {"a0": five}).status == cp_model.OPTIMAL
+    assert (
+        run(p, ["contract"], {"a0": [*five, (5, "early", 360)]}).status == cp_model.INFEASIBLE
+    )  # six days: one day off only, 48 h
+    assert run(p, ["contract"], {"a0": five[:3]}).status == cp_model.INFEASIBLE  # 24 h < 32 h
+
+
+def test_days_off_per_month_prorated() -> None:
+    contract = Contract(id="m", hours_min=0, hours_max=80, days_off_per_month=6)
+    p = tiny(days=10, agents=1, contracts=(contract,))  # 6 x 10 / 30 = 2 days off
+    eight = [(d, "early", 360) for d in (0, 1, 2, 3, 5, 6, 7, 8)]
+    assert run(p, ["contract"], {"a0": eight}).status == cp_model.OPTIMAL
+    assert run(p, ["contract"], {"a0": [*eight, (9, "early", 360)]}).status == cp_model.INFEASIBLE
+
+
+def test_approved_leave_credits_hours() -> None:
+    contract = Contract(id="ft", hours_min=38, hours_max=40, days_off_per_week=2)
+    leave = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.annual,
+            status=LeaveStatus.approved,
+            start=2 * DAY,
+            end=3 * DAY,
+        ),
+    )
+    p = week(contracts=(contract,), leave=leave)
+    inst = prepare(p)
+    assert inst.agents[0].options_by_day[2] == []  # no shift on the leave day
+    four = [(d, "early", 360) for d in (0, 1, 3, 4)]  # 32 h = 38 h - 1/5 x 38 h (+ rounding)
+    assert run(p, ["contract"], {"a0": four}).status == cp_model.OPTIMAL
+
+
+def test_pinned_and_training_days_must_be_worked() -> None:
+    p = tiny(days=2, agents=1, pinned=(Pinned(agent_id="a0", day=1, shift_type="late"),))
+    assert run(p, ["must_work"], {"a0": []}).status == cp_model.INFEASIBLE
+    assert run(p, ["must_work"], {"a0": [(1, "late", 840)]}).status == cp_model.OPTIMAL
+    training = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.training,
+            status=LeaveStatus.approved,
+            start=15 * 60,
+            end=16 * 60,
+            whole_days=False,
+        ),
+    )
+    inst = prepare(tiny(days=1, agents=1, leave=training))
+    # only shifts containing 15:00-16:00 are allowed: earlies end 15:00/16:00, lates start 13:00+
+    allowed = {
+        (inst.options[o].type_id, inst.options[o].start) for o in inst.agents[0].options_by_day[0]
+    }
+    assert allowed == {("early", 420), ("late", 780), ("late", 840)}
+
+
+def test_requested_leave_costs_its_weight_per_day_when_refused() -> None:
+    req = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.day_off_request,
+            status=LeaveStatus.requested,
+            start=DAY,
+            end=3 * DAY,
+            weight=2.0,
+        ),
+    )
+    p = tiny(days=3, agents=1, leave=req, weights=Weights(leave_request_denied=5))
+    out = run(p, ["leave.request_denied"], {"a0": [(1, "early", 360)]})
+    assert out.by_rule["leave.request_denied"] == pytest.approx(5 * 2 * 2)
+    out = run(p, ["leave.request_denied"], {"a0": [(0, "early", 360)]})
+    assert out.by_rule.get("leave.request_denied", 0) == 0
+
+
+def test_preference_and_isolated_day_off_penalties() -> None:
+    fussy = Agent(id="a0", contract="ft", skills=("phone",), preferred_shift_types=("late",))
+    p = tiny(days=3, agent_list=(fussy,), weights=Weights(preference=3))
+    out = run(p, ["preference.shift_type"], {"a0": [(0, "early", 360), (1, "late", 780)]})
+    assert out.by_rule["preference.shift_type"] == 3
+    together = Contract(id="ft", hours_max=60, consecutive_days_off_preferred=True)
+    p = tiny(days=3, agents=1, contracts=(together,), weights=Weights(consecutive_days_off=4))
+    out = run(p, ["days_off.consecutive"], {"a0": [(0, "early", 360), (2, "early", 360)]})
+    assert out.by_rule["days_off.consecutive"] == 4
+
+
+def test_fairness_is_the_spread_not_the_sum() -> None:
+    p = week(agents=3, weights=Weights(fairness=2))
+    out = run(
+        p,
+        ["fairness"],
+        {"a0": [(5, "early", 360), (6, "early", 360)], "a1": [(5, "late", 780)], "a2": []},
+    )
+    # weekend shifts 2, 1, 0: spread 2; lates 0, 1, 0: spread 1
+    assert out.by_rule["fairness.weekend"] == 4
+    assert out.by_rule["fairness.late"] == 2
+
+
+# --------------------------------------------------------------------------- core rules
+def _one_slot_problem(required: int, agents: int, **kw: object) -> RosterProblem:
+    """One hour of demand at 08:00 on a 60-min grid, 3-hour shifts without breaks."""
+    req = tuple(required if t == 8 else 0 for t in range(24))
+    st = shift_type("s", 420, 480, 180)
+    kw.setdefault("channels", (Channel(id="phone", required=req),))
+    return tiny(days=1, agents=agents, shift_types=(st,), **kw)  # type: ignore[arg-type]
+
+
+def test_coverage_under_and_over_are_weighted() -> None:
+    p = _one_slot_problem(2, 3, weights=Weights(under_cover=10, over_cover=1))
+    fix = {"a0": [(0, "s", 420)], "a1": [], "a2": []}
+    out = run(p, ["coverage"], fix, core=True)
+    # a0 07:00-10:00 covers 08:00 (1 short: 10) and is over at 07:00 and 09:00 (2 x 1)
+    assert out.by_rule["coverage.under"] == 10
+    assert out.by_rule["coverage.over"] == 2
+
+
+def test_min_staff_floor_is_hard() -> None:
+    p = _one_slot_problem(
+        0,
+        1,
+        channels=(
+            Channel(
+                id="phone",
+                required=(0,) * 24,
+                min_staff=tuple(2 if t == 8 else 0 for t in range(24)),
+            ),
+        ),
+    )
+    out = run(p, ["min_staff"], {"a0": [(0, "s", 420)]}, core=True)
+    assert out.by_rule.get("hard.min_staff", 0) > 0  # elastic: short by one, heavily penalised
+
+
+def test_role_cover_needs_someone_on_duty() -> None:
+    lead = Agent(id="a0", contract="ft", skills=("phone",), roles=("team_lead",))
+    roles = (
+        RoleRequirement(role="team_lead", count=1, slots=tuple(8 <= t < 10 for t in range(24))),
+    )
+    p = _one_slot_problem(0, 1, agent_list=(lead,), roles=roles)
+    assert (
+        run(p, ["role_coverage"], {"a0": [(0, "s", 420)]}, core=True).by_rule.get(
+            "hard.role_coverage", 0
+        )
+        == 0
+    )
+    assert (
+        run(p, ["role_coverage"], {"a0": [(0, "s", 480)]}, core=True).by_rule.get(
+            "hard.role_coverage", 0
+        )
+        == 0
+    )
+    out = run(p, ["role_coverage"], {"a0": []}, core=True)
+    assert out.by_rule["hard.role_coverage"] > 0
+
+
+def test_breaks_stay_in_their_window_and_under_the_cap() -> None:
+    brk = (BreakRule(name="b", minutes=60, earliest=60, latest=180, paid=True),)
+    st = shift_type("s", 420, 420, 240, brk)
+    p = tiny(
+        days=1,
+        agents=2,
+        shift_types=(st,),
+        slot=60,
+        channels=(Channel(id="phone", required=flat_requirement(1, 60, {range(7, 11): 2})),),
+        rules=Rules(max_on_break_share=0.5),
+    )
+    out = run(
+        p, ["coverage", "break_share"], {"a0": [(0, "s", 420)], "a1": [(0, "s", 420)]}, core=True
+    )
+    assert out.by_rule.get("hard.break_share", 0) == 0
+    # two agents, breaks 08:00-10:00 window, cap ceil(0.5 x 2) = 1: staggered, 2 short hours
+    assert out.by_rule["coverage.under"] == 20
+
+
+def test_skills_limit_channels() -> None:
+    chat = Agent(id="a0", contract="ft", skills=("chat",))
+    st = shift_type("s", 420, 420, 180)
+    chans = (
+        Channel(id="phone", required=tuple(1 if t == 8 else 0 for t in range(24))),
+        Channel(id="chat", required=(0,) * 24),
+    )
+    p = tiny(days=1, agent_list=(chat,), shift_types=(st,), channels=chans)
+    out = run(p, ["coverage"], {"a0": [(0, "s", 420)]}, core=True)
+    assert out.by_rule["coverage.under"] == 10  # a chat agent cannot answer the phone
+
+
+def test_disabled_soft_rule_costs_nothing() -> None:
+    fussy = Agent(id="a0", contract="ft", skills=("phone",), preferred_shift_types=("late",))
+    p = tiny(days=1, agent_list=(fussy,), disabled_rules=("preference.shift_type",))
+    out = run(p, ["preference.shift_type"], {"a0": [(0, "early", 360)]})
+    assert "preference.shift_type" not in out.by_rule
+
+
+def test_objective_scale_is_hundredths() -> None:
+    assert OBJECTIVE_SCALE == 100
+    assert MONDAY == date(2026, 12, 7)
