@@ -127,8 +127,8 @@ def test_training_keeps_the_agent_on_shift_but_off_the_phone() -> None:
     )
     _, r = _checked(p, EXACT)
     shift = r.assignments[0]  # type: ignore[attr-defined]
-    assert not any(seg.start < 660 and 600 < seg.end for seg in shift.work)
-    assert not any(b.start < 660 and 600 < b.start + b.minutes for b in shift.breaks)
+    assert not any(seg.start < 660 and seg.end > 600 for seg in shift.work)
+    assert not any(b.start < 660 and b.start + b.minutes > 600 for b in shift.breaks)
 
 
 def test_pinned_shift_is_kept() -> None:
