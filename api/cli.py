@@ -311,6 +311,7 @@ def _plan(fc: IntervalForecast, targets: StaffingTargets, staffed: str | None) -
 
 from api import cli_forecast as _cli_forecast  # noqa: E402,F401  (registers wfm forecast/backtest)
 from api import cli_roster as _cli_roster  # noqa: E402,F401  (registers wfm validate/solve/compare)
+from api import cli_serve as _cli_serve  # noqa: E402,F401  (registers wfm serve)
 
 
 def main() -> None:
