@@ -324,4 +324,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run as `python -m api.cli`: the command modules register on api.cli.app, not __main__
+    from api.cli import main as _main
+
+    _main()

@@ -66,7 +66,10 @@ class StaffingTargets(BaseModel):
         description="Mean caller patience; when set, Erlang A (with abandonment) replaces Erlang C",
     )
     deadline_minutes: float | None = Field(
-        None, gt=0.0, description="Deferred work: each item handled within this many minutes"
+        None,
+        gt=0.0,
+        le=31 * 1440,
+        description="Deferred work: each item handled within this many minutes (at most 31 days)",
     )
     overnight_deadline: time | None = Field(
         None,

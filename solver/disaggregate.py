@@ -41,14 +41,19 @@ def disaggregate(
     grants: dict[int, bool],
     options: SolveOptions,
     budget: float,
+    skip: set[int] | None = None,
 ) -> dict[int, list[int]]:
     """Options worked per agent: each group's counts ``target[(group, option)]`` spread over its
     members (``special``: options already decided for special agent-days; ``grants``: request
-    decisions). Raises GroupInfeasibleError when a member's own rules cannot hold."""
+    decisions; ``skip``: groups whose members are named already). Raises GroupInfeasibleError
+    when a member's own rules cannot hold."""
     chosen: dict[int, list[int]] = {}
-    total = len(inst.agents)
+    skip = skip or set()
+    total = max(1, sum(len(m) for g, m in enumerate(inst.group_members) if g not in skip))
     for g, members in enumerate(inst.group_members):
-        share = max(1.0, budget * len(members) / total)
+        if g in skip:
+            continue
+        share = max(0.5, budget * len(members) / total)
         chosen.update(_group(inst, g, members, target, grants, special, options, share))
     return chosen
 

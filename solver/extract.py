@@ -92,7 +92,8 @@ def assemble(
     p = inst.problem
     s = p.slot_minutes
     unavailable: dict[tuple[int, int], set[int]] = {}
-    available_at: dict[tuple[int, int], list[int]] = defaultdict(list)  # (class, slot) -> agents
+    # (class, horizon slot) -> (agent, absolute slot); a cyclic horizon wraps the slot
+    available_at: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     for a, opts in chosen.items():
         prep = inst.agents[a]
         for o in opts:
@@ -104,9 +105,10 @@ def assemble(
                 blocked.update(t for t in opt.slots if t * s < hi and lo < (t + 1) * s)
             unavailable[(a, o)] = blocked
             for t in opt.slots:
-                if t < p.n_slots and t not in blocked:
-                    available_at[(prep.class_index, t)].append(a)
-    channel_of: dict[tuple[int, int], str | None] = {}
+                tt = p.slot_index(t)
+                if tt is not None and t not in blocked:
+                    available_at[(prep.class_index, tt)].append((a, t))
+    channel_of: dict[tuple[int, int], str | None] = {}  # (agent, absolute slot) -> channel
     last: dict[int, str | None] = {}
     for (k, t), agents in sorted(available_at.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         want: dict[str | None, int] = {}
@@ -120,19 +122,19 @@ def assemble(
         if idle:
             want[None] = idle
         rest = []
-        for a in agents:  # stay on the previous channel where possible
+        for a, t_abs in agents:  # stay on the previous channel where possible
             c_prev = last.get(a, "")
             if c_prev != "" and want.get(c_prev, 0) > 0:
                 want[c_prev] -= 1
-                channel_of[(a, t)] = c_prev
+                channel_of[(a, t_abs)] = c_prev
             else:
-                rest.append(a)
-        for a in rest:
+                rest.append((a, t_abs))
+        for a, t_abs in rest:
             c_new = next(c for c, n in want.items() if n > 0)
             want[c_new] -= 1
-            channel_of[(a, t)] = c_new
-        for a in agents:
-            last[a] = channel_of[(a, t)]
+            channel_of[(a, t_abs)] = c_new
+        for a, t_abs in agents:
+            last[a] = channel_of[(a, t_abs)]
     out: list[ShiftAssignment] = []
     types = p.shift_types
     for a in sorted(chosen):
@@ -148,7 +150,7 @@ def assemble(
             )
             segments: list[WorkSegment] = []
             for t in opt.slots:
-                if t >= p.n_slots or t in unavailable[(a, o)]:
+                if p.slot_index(t) is None or t in unavailable[(a, o)]:
                     continue
                 ch = channel_of[(a, t)]
                 if segments and segments[-1].end == t * s and segments[-1].channel == ch:

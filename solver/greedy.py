@@ -183,7 +183,6 @@ def greedy_channels(
     """Agents per (class, channel, slot): single-skilled on their channel, multi-skilled one by
     one to the open channel where they help most (floors first)."""
     p = inst.problem
-    n = p.n_slots
     req, floor = _requirements(inst)
     avail: dict[tuple[int, int], int] = defaultdict(int)
     for a, opts in chosen.items():
@@ -194,8 +193,9 @@ def greedy_channels(
             for b, t0 in enumerate(breaks[(a, o)]):
                 blocked.update(range(t0, t0 + opt.break_windows[b][2]))
             for t in opt.slots:
-                if t < n and t not in blocked:
-                    avail[(prep.class_index, t)] += 1
+                tt = p.slot_index(t)  # wrapped on a cyclic horizon
+                if tt is not None and t not in blocked:
+                    avail[(prep.class_index, tt)] += 1
     by_slot: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (k, t), count in avail.items():
         by_slot[t].append((k, count))

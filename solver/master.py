@@ -1,26 +1,35 @@
-"""The master model: how many shifts of each family each group works each day.
+"""The weekly master: which family of shift each agent works each day.
 
-A *family* is a shift type with one length; its start time is left to the day models. The
-master holds every rule that spans days, summed over a group (availability per day, days off and
-paid hours per week, consecutive days, rest between days with each family's extreme times,
-requested leave, a fairness bound), and approximates coverage per channel in half-hour bands with
-each family's average availability profile (breaks spread over their windows). Floors and role
-cover are required in every band with one extra agent where breaks must be covered. It is small
-(groups x days x families), so CP-SAT solves it to a small gap quickly.
+A *family* is a shift type with one length, one start bucket (starts within two hours) and the
+same night, late and weekend flags; its exact start is left to the day models. The master has a
+boolean per agent, day and family, and every agent-layer rule of the exact model applies to it
+unchanged (one shift a day, rest, consecutive days, days off and paid hours, leave, requests,
+preferences, fairness and the pattern rules), on one representative shift per family and day
+that starts at the family's earliest start and ends at its latest end. Rest is therefore judged
+conservatively, and any start the day models pick within the family keeps every agent rule: the
+weekly plan is assigned to named agents by construction.
+
+Coverage is approximated per channel in half-hour bands with each family's average availability
+profile (breaks spread over their windows). Floors and role cover are required in every band,
+role cover with one extra agent where breaks must be covered. Per group and day the family counts
+(sums of the agents' booleans) are what the day models receive.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver.constraints import AGENT
 from solver.model import solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
-from solver.schema import ChannelKind, LeaveStatus
+from solver.schema import DAY, ChannelKind
+from solver.shifts import ShiftOption
 from solver.units import batches, work_units
 from solver.variables import ELASTIC_WEIGHT, Expr, Vars
 
@@ -31,28 +40,50 @@ __all__ = ["Families", "MasterPlan", "MasterUnknown", "families", "solve_master"
 class Families:
     """Shift families and, per family and day, its options and average profiles."""
 
-    keys: list[tuple[int, int]]
-    """(type index, length) per family."""
+    keys: list[tuple[int, ...]]
+    """(type index, length, night, late, weekend, start bucket) per family."""
     of_option: dict[int, int]
     options: dict[tuple[int, int], list[int]]
     """(family, day) -> options."""
     avail: dict[tuple[int, int], dict[int, float]]
     """(family, day) -> slot -> expected availability for contacts of one shift (0..1)."""
-    on: dict[tuple[int, int], dict[int, float]]
-    """(family, day) -> slot -> share of its starts on shift (0..1)."""
+    duty: dict[tuple[int, int], dict[int, float]]
+    """(family, day) -> slot -> the most that one of its starts is on duty then, its breaks
+    spread over their windows: role cover in the master asks for a second role holder
+    wherever a break may fall (so breaks can be covered), whichever start the day model picks."""
+    duty_any: dict[tuple[int, int], dict[int, float]]
+    """(family, day) -> slot -> 1 when one of its starts may be on duty (on shift and not on a
+    break wherever placed): the relaxation, used when covering every break window is too much."""
+    reach: dict[tuple[int, int], set[int]]
+    """(family, day) -> slots when one of its starts may be available for contacts (the same
+    relaxation, for the channel floors)."""
     extremes: dict[tuple[int, int], tuple[int, int, int, int]]
     """(family, day) -> (earliest start, latest start, earliest end, latest end) in minutes."""
     paid: dict[int, int]
 
 
+BUCKET_MINUTES = 120
+"""Starts of one family lie within this span of the type's earliest start (rest is judged on a
+family's earliest start and latest end, so wide families would forbid too much)."""
+
+
 def families(inst: Instance) -> Families:
-    keys: list[tuple[int, int]] = []
-    index: dict[tuple[int, int], int] = {}
+    keys: list[tuple[int, ...]] = []
+    index: dict[tuple[int, ...], int] = {}
     of_option: dict[int, int] = {}
     options: dict[tuple[int, int], list[int]] = defaultdict(list)
     paid: dict[int, int] = {}
+    types = inst.problem.shift_types
     for o in inst.options:
-        key = (o.type_index, o.length)
+        offset = (o.start - o.day * DAY) - types[o.type_index].start_earliest
+        key = (
+            o.type_index,
+            o.length,
+            int(o.night),
+            int(o.late),
+            int(o.weekend),
+            offset // BUCKET_MINUTES,
+        )
         if key not in index:
             index[key] = len(keys)
             keys.append(key)
@@ -61,25 +92,39 @@ def families(inst: Instance) -> Families:
         options[(f, o.day)].append(o.index)
         paid[f] = o.paid_minutes
     avail: dict[tuple[int, int], dict[int, float]] = {}
-    on: dict[tuple[int, int], dict[int, float]] = {}
+    duty: dict[tuple[int, int], dict[int, float]] = {}
+    duty_any: dict[tuple[int, int], dict[int, float]] = {}
+    reach: dict[tuple[int, int], set[int]] = {}
     extremes: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     for fd, opts in options.items():
         a: dict[int, float] = defaultdict(float)
-        s: dict[int, float] = defaultdict(float)
+        on_duty: dict[int, float] = {}
+        can_duty: set[int] = set()
+        ready: set[int] = set()
         share = 1.0 / len(opts)
         for oi in opts:
             o = inst.options[oi]
             for i, t in enumerate(o.slots):
-                s[t] += share
                 if i >= o.briefing_slots:
                     a[t] += share
+            forced: set[int] = set()
+            on_break: dict[int, float] = defaultdict(float)
             for first, last, dur in o.break_windows:
                 positions = last - first + 1
                 for t0 in range(first, last + 1):
                     for t in range(t0, t0 + dur):
                         a[t] -= share / positions
+                        on_break[t] += 1 / positions
+                forced.update(range(last, first + dur))  # on break wherever it is placed
+            for t in o.slots:
+                on_duty[t] = max(on_duty.get(t, 0.0), 1.0 - min(1.0, on_break[t]))
+                if t not in forced:
+                    can_duty.add(t)
+            ready.update(t for t in o.slots[o.briefing_slots :] if t not in forced)
         avail[fd] = {t: max(0.0, x) for t, x in a.items()}
-        on[fd] = dict(s)
+        duty[fd] = on_duty
+        duty_any[fd] = {t: 1.0 for t in can_duty}
+        reach[fd] = ready
         starts = [inst.options[oi].start for oi in opts]
         ends = [inst.options[oi].end for oi in opts]
         extremes[fd] = (min(starts), max(starts), min(ends), max(ends))
@@ -88,7 +133,9 @@ def families(inst: Instance) -> Families:
         of_option=of_option,
         options=dict(options),
         avail=avail,
-        on=on,
+        duty=duty,
+        duty_any=duty_any,
+        reach=reach,
         extremes=extremes,
         paid=paid,
     )
@@ -104,166 +151,187 @@ class MasterPlan:
     """(group, day, family) -> shifts worked by the group's ordinary agent-days."""
     special: dict[tuple[int, int], int] = field(default_factory=dict)
     """(agent, day) -> family worked on a special agent-day (absent: off)."""
+    assign: dict[tuple[int, int], int] = field(default_factory=dict)
+    """(agent, day) -> family worked on an ordinary agent-day (absent: off)."""
     grants: dict[int, bool] = field(default_factory=dict)
     objective: float | None = None
     bound: float | None = None
 
 
-def _band_minutes(slot_minutes: int) -> int:
+def band_minutes(slot_minutes: int) -> int:
     return max(30, slot_minutes)
 
 
-def solve_master(
-    inst: Instance, fam: Families, options: SolveOptions, time_limit: float
-) -> MasterPlan | None:
-    p = inst.problem
-    model = cp_model.CpModel()
-    v = Vars(model=model, inst=inst)
-    per_band = _band_minutes(p.slot_minutes) // p.slot_minutes
-    n_bands = -(-p.n_slots // per_band)
-    # ------------------------------------------------------------------ variables
-    m: dict[tuple[int, int, int], Any] = {}
-    group_day_fams: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for g, members in enumerate(inst.group_members):
-        for d in range(p.days):
-            ordinary = [
-                a
-                for a in members
-                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
-            ]
-            if not ordinary:
-                continue
-            allowed = {
-                fam.of_option[o] for a in ordinary for o in inst.agents[a].options_by_day.get(d, [])
-            }
-            for f in sorted(allowed):
-                m[(g, d, f)] = model.new_int_var(0, len(ordinary), f"m[{g},{d},{f}]")
-                group_day_fams[(g, d)].append(f)
-    for li in inst.requests:
-        v.grant_[li] = model.new_bool_var(f"grant[{li}]")
-    for g, members in enumerate(inst.group_members):
-        for d in range(p.days):
-            fams = group_day_fams.get((g, d), [])
-            ordinary = [
-                a
-                for a in members
-                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
-            ]
-            if not fams:
-                continue
-            req = [
-                v.grant(li)
-                for a in ordinary
-                for li in inst.agents[a].requests
-                if p.leave[li].whole_days and d in p.leave[li].days()
-            ]
-            model.add(sum(m[(g, d, f)] for f in fams) + sum(req) <= len(ordinary))
-    special: dict[tuple[int, int, int], Any] = {}
+def family_instance(inst: Instance, fam: Families) -> tuple[Instance, dict[int, tuple[int, int]]]:
+    """The instance seen by the master: one representative option per family and day (earliest
+    start to latest end), each agent's options mapped to them. Returns it with rep -> (family,
+    day)."""
+    reps: list[ShiftOption] = []
+    rep_of: dict[tuple[int, int], int] = {}
+    key_of: dict[int, tuple[int, int]] = {}
+    for (f, d), opts in sorted(fam.options.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        first = inst.options[opts[0]]
+        lo, _, _, hi = fam.extremes[(f, d)]
+        r = len(reps)
+        reps.append(replace(first, index=r, start=lo, length=hi - lo))
+        rep_of[(f, d)] = r
+        key_of[r] = (f, d)
+    agents = []
     for prep in inst.agents:
-        for d in sorted(prep.special_days):
-            fams = sorted({fam.of_option[o] for o in prep.options_by_day.get(d, [])})
-            for f in fams:
-                special[(prep.index, d, f)] = model.new_bool_var(f"s[{prep.index},{d},{f}]")
-            terms = [special[(prep.index, d, f)] for f in fams]
-            if d in prep.must_work:
-                if terms:
-                    model.add(sum(terms) == 1)
-                else:
-                    v.add_false([])
-            elif terms:
-                model.add_at_most_one(terms)
-            for li in prep.requests:
-                lv = p.leave[li]
-                if lv.whole_days and d in lv.days():
-                    for t in terms:
-                        model.add_implication(v.grant(li), t.negated())
+        by_day = {
+            d: sorted({rep_of[(fam.of_option[o], d)] for o in opts})
+            for d, opts in prep.options_by_day.items()
+        }
+        agents.append(replace(prep, options_by_day=by_day))
+    by_day_all: dict[int, list[int]] = defaultdict(list)
+    for r, (_f, d) in key_of.items():
+        by_day_all[d].append(r)
+    shadow = replace(inst, options=reps, agents=agents, options_by_day=dict(by_day_all))
+    return shadow, key_of
 
-    def group_day(g: int, d: int) -> list[tuple[int, Expr]]:
-        """(family, count) terms of group g on day d, special agent-days included."""
-        out = [(f, m[(g, d, f)]) for f in group_day_fams.get((g, d), [])]
-        for a in inst.group_members[g]:
-            if d in inst.agents[a].special_days:
-                out += [(f, var) for (aa, dd, f), var in special.items() if aa == a and dd == d]
-        return out
 
-    # ------------------------------------------------------------------ weekly group rules
-    for g, members in enumerate(inst.group_members):
-        blocks = inst.agents[members[0]].blocks
-        for bi, block in enumerate(blocks):
-            terms = [(f, c) for d in block.days for f, c in group_day(g, d)]
-            cap = sum(inst.agents[a].blocks[bi].max_work_days for a in members)
-            credits_days, credits_min, credits_max = [], [], []
-            for a in members:
-                blk = inst.agents[a].blocks[bi]
-                for li in inst.agents[a].requests:
-                    lv = p.leave[li]
-                    if lv.whole_days and lv.credited:
-                        k = len([d for d in lv.days() if d in block.days])
-                        if k:
-                            credits_days.append(k * v.grant(li))
-                            credits_min.append(round(blk.credit_min * k) * v.grant(li))
-                            credits_max.append(round(blk.credit_max * k) * v.grant(li))
-            model.add(sum(c for _, c in terms) + sum(credits_days) <= cap)
-            if block.kind != "week":
-                continue
-            paid = sum(fam.paid[f] * c for f, c in terms)
-            lo = sum(inst.agents[a].blocks[bi].min_minutes for a in members)
-            hi = sum(inst.agents[a].blocks[bi].max_minutes for a in members)
-            model.add(paid + sum(credits_min) >= lo)
-            model.add(paid + sum(credits_max) <= hi)
-        mc = inst.agents[members[0]].max_consecutive
-        if p.days > mc:
-            for first in range(p.days - mc):
-                model.add(
-                    sum(c for d in range(first, first + mc + 1) for _, c in group_day(g, d))
-                    <= len(members) * mc
-                )
-        rest = inst.agents[members[0]].min_rest
-        for d in range(p.days - 1):
-            today = group_day(g, d)
-            tomorrow = group_day(g, d + 1)
-            if not today or not tomorrow:
-                continue
-            for s in sorted({fam.extremes[(f, d + 1)][0] for f, _ in tomorrow}):
-                late = [c for f, c in today if fam.extremes[(f, d)][3] + rest > s]
-                early = [c for f, c in tomorrow if fam.extremes[(f, d + 1)][0] <= s]
-                if late and early:
-                    model.add(sum(late) + sum(early) <= len(members))
+def solve_master(
+    inst: Instance,
+    fam: Families,
+    options: SolveOptions,
+    time_limit: float,
+    strict: bool = False,
+    agents: set[int] | None = None,
+    floors: bool = True,
+    cover_breaks: bool = True,
+    **params: Any,
+) -> MasterPlan | None:
+    """The weekly plan; ``strict`` makes floors and role cover hard (no shortfall allowed).
+    ``agents`` limits the plan to those agents (the others are not modelled; ``floors=False``
+    leaves the channel floors out, as a subset cannot meet them alone). ``cover_breaks``: role
+    cover counts breaks spread over their windows (so every break can be covered); False: only
+    breaks that cannot move are hard, the spread ones are covered as far as possible.
+    None when the agent rules cannot hold; raises MasterUnknown when no plan was found in time."""
+    p = inst.problem
+    shadow, key_of = family_instance(inst, fam)
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=shadow)
+    v.free_agents = set(range(len(inst.agents))) if agents is None else set(agents)
+    per_band = band_minutes(p.slot_minutes) // p.slot_minutes
+    # ------------------------------------------------------------------ agent layer
+    for prep in shadow.agents:
+        if prep.index not in v.free_agents:
+            continue
+        for reps in prep.options_by_day.values():
+            for r in reps:
+                v.x_[(prep.index, r)] = model.new_bool_var(f"x[{prep.index},{r}]")
+        for li in prep.requests:
+            v.grant_[li] = model.new_bool_var(f"grant[{li}]")
+    for rule in AGENT:
+        rule.add(v)
+    # ------------------------------------------------------------------ family counts
+    counts: dict[tuple[int, int, int], list[Any]] = defaultdict(list)
+    for (a, r), var in v.x_.items():
+        f, d = key_of[r]
+        counts[(inst.agents[a].group_index, d, f)].append(var)
+    m = {key: sum(terms) for key, terms in counts.items()}
     # ------------------------------------------------------------------ coverage by band
-    wu, wo = p.weights.under_cover, p.weights.over_cover
     supply: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, band)
-    duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, band)
-    for g in range(len(inst.group_members)):
+    # floors and role cover per slot on the families' reach (relaxations, see Families)
+    ready: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, slot)
+    duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, slot), x 100
+    duty_any: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, slot)
+    for (g, d, f), c_var in m.items():
         k = inst.groups[g][0]
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
         roles = inst.classes[k][1]
-        for d in range(p.days):
-            for f, c_var in group_day(g, d):
-                prof = fam.avail[(f, d)]
-                on = fam.on[(f, d)]
-                split = _split(model, c_var, skills, f"q[{g},{d},{f}]")
-                band_avail: dict[int, float] = defaultdict(float)
-                band_on: dict[int, float] = defaultdict(float)
-                for t, val in prof.items():
-                    if t < p.n_slots:
-                        band_avail[t // per_band] += val
-                for t, val in on.items():
-                    if t < p.n_slots:
-                        band_on[t // per_band] += val / per_band
-                for b, val in band_avail.items():
-                    for c, q in split:
-                        supply[(c, b)].append(round(100 * val) * q)
-                for b, val in band_on.items():
-                    for r in roles:
-                        duty[(r, b)].append(round(100 * val) * c_var)
-    obj: list[Any] = []
+        split = split_channels(model, c_var, skills, f"q[{g},{d},{f}]")
+        band_avail: dict[int, float] = defaultdict(float)
+        for t, val in fam.avail[(f, d)].items():
+            tt = p.slot_index(t)
+            if tt is not None:
+                band_avail[tt // per_band] += val
+        for b, val in band_avail.items():
+            for c, q in split:
+                supply[(c, b)].append(round(100 * val) * q)
+        for t in fam.reach[(f, d)]:
+            tt = p.slot_index(t)
+            if tt is not None:
+                for c, q in split:
+                    ready[(c, tt)].append(q)
+        for t, share in fam.duty[(f, d)].items():
+            tt = p.slot_index(t)
+            if tt is not None:
+                for role in roles:
+                    duty[(role, tt)].append(round(100 * share) * c_var)
+        for t in fam.duty_any[(f, d)]:
+            tt = p.slot_index(t)
+            if tt is not None:
+                for role in roles:
+                    duty_any[(role, tt)].append(c_var)
+    obj: list[tuple[Any, float]] = []
     for c, ch in enumerate(p.channels):
-        need = _need(inst, c)
-        # a deferred shortfall leaves work waiting: price it as an hour of overdue work
+        if floors and ch.min_staff:
+            for t, floor in enumerate(ch.min_staff):
+                if floor > 0:
+                    have = sum(ready.get((c, t), []))
+                    at_least(model, obj, have, floor, strict, f"ms[{c},{t}]")
+    for req_role in p.roles:
+        for t, wanted in enumerate(req_role.slots):
+            if wanted:
+                have = sum(duty.get((req_role.role, t), []))
+                want = 100 * req_role.count
+                name = f"mr[{req_role.role},{t}]"
+                at_least(model, obj, have, want, strict and cover_breaks, name, 0.01)
+                if not cover_breaks:  # the relaxation hard, break cover as far as it goes
+                    have = sum(duty_any.get((req_role.role, t), []))
+                    at_least(model, obj, have, req_role.count, strict, name + "'")
+    # the rules and floors alone are quick to satisfy, the whole model's first solution is
+    # not (the cover objective leaves the search no guide): start from such a week
+    t_end = time.perf_counter() + time_limit
+    hint = _agent_hint(v, obj, options, max(0.5, 0.5 * time_limit))
+    if hint is None:
+        return None
+    add_band_cover(model, inst, supply, per_band, obj)
+    obj.extend((pen.var, pen.weight) for pen in v.penalties)
+    model.minimize(sum(round(100 * w) * var for var, w in obj))
+    hint = _complete_hint(v, hint, options, max(0.5, 0.1 * time_limit))
+    out = solve_cp(v, options, max(0.5, t_end - time.perf_counter()), hint=hint, **params)
+    if not out.has_solution:
+        if out.status == cp_model.INFEASIBLE:
+            return None
+        raise MasterUnknown
+    sol = out.solver
+    plan = MasterPlan(objective=out.objective, bound=out.bound)
+    for (a, r), var in v.x_.items():
+        if isinstance(var, int) or not sol.value(var):
+            continue
+        f, d = key_of[r]
+        if d in inst.agents[a].special_days:
+            plan.special[(a, d)] = f
+        else:
+            plan.assign[(a, d)] = f
+            key = (inst.agents[a].group_index, d, f)
+            plan.counts[key] = plan.counts.get(key, 0) + 1
+    plan.grants = {
+        li: bool(g if isinstance(g, int) else sol.value(g)) for li, g in v.grant_.items()
+    }
+    return plan
+
+
+def add_band_cover(
+    model: cp_model.CpModel,
+    inst: Instance,
+    supply: dict[tuple[int, int], list[Expr]],
+    per_band: int,
+    obj: list[tuple[Any, float]],
+) -> None:
+    """Under- and over-cover per channel and band (supply in hundredths of agent-slots); a
+    deferred shortfall leaves work waiting, so it is priced as an hour of overdue work."""
+    p = inst.problem
+    n_bands = -(-p.n_slots // per_band)
+    for c, ch in enumerate(p.channels):
+        need = need_profile(inst, c)
+        cu, co = p.channel_weights(ch)
         w_short = (
-            wu
+            cu
             if ch.kind is not ChannelKind.deferred
-            else max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
+            else max(p.weights.under_cover, p.weights.deferred_late * 60 / p.slot_minutes)
         )
         for b in range(n_bands):
             slots = range(b * per_band, min(p.n_slots, (b + 1) * per_band))
@@ -275,51 +343,63 @@ def solve_master(
             over = model.new_int_var(0, 100 * per_band * len(inst.agents), f"mo[{c},{b}]")
             model.add(have + under - over == need_b)
             obj.append((under, w_short / 100))
-            obj.append((over, wo / 100))
-            if ch.min_staff:
-                floor = max(ch.min_staff[t] for t in slots)
-                if floor > 0:
-                    short = model.new_int_var(0, 100 * floor * per_band, f"ms[{c},{b}]")
-                    model.add(have + short >= 100 * floor * len(slots))
-                    obj.append((short, ELASTIC_WEIGHT / 100))
-    has_breaks = any(t.breaks for t in p.shift_types)
-    for req_role in p.roles:
-        for b in range(n_bands):
-            slots = range(b * per_band, min(p.n_slots, (b + 1) * per_band))
-            if not any(req_role.slots[t] for t in slots):
-                continue
-            want = 100 * (req_role.count + (1 if has_breaks else 0))
-            have = sum(duty.get((req_role.role, b), []))
-            short = model.new_int_var(0, want, f"mr[{req_role.role},{b}]")
-            model.add(have + short >= want)
-            obj.append((short, ELASTIC_WEIGHT / 100))
-    # ------------------------------------------------------------------ requests, fairness
-    for li in inst.requests:
-        lv = p.leave[li]
-        if lv.status is not LeaveStatus.requested:
-            continue
-        days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
-        obj.append((1 - v.grant(li), p.weights.leave_request_denied * lv.weight * days))
-    model.minimize(sum(round(100 * w) * var for var, w in obj))
+            obj.append((over, co / 100))
+
+
+def at_least(
+    model: cp_model.CpModel,
+    obj: list[tuple[Any, float]],
+    have: Expr,
+    want: int,
+    strict: bool,
+    name: str,
+    unit: float = 1.0,
+) -> None:
+    """``have >= want``; elastic (a dominant penalty per ``unit`` short) unless strict."""
+    if strict:
+        model.add(have >= want)
+        return
+    short = model.new_int_var(0, want, name)
+    model.add(have + short >= want)
+    obj.append((short, ELASTIC_WEIGHT * unit))
+
+
+def _agent_hint(
+    v: Vars, obj: list[tuple[Any, float]], options: SolveOptions, time_limit: float
+) -> dict[Any, int] | None:
+    """A week that keeps every agent rule, floor and role cover (soft rules and shortfalls
+    minimised briefly), as a hint; None when the rules cannot hold. Raises MasterUnknown when
+    no week was found in time."""
+    terms = [*obj, *((pen.var, pen.weight) for pen in v.penalties)]
+    v.model.minimize(sum(round(100 * w) * var for var, w in terms))
     out = solve_cp(v, options, time_limit)
     if not out.has_solution:
         if out.status == cp_model.INFEASIBLE:
             return None
         raise MasterUnknown
-    sol = out.solver
-    plan = MasterPlan(objective=out.objective, bound=out.bound)
-    for key, var in m.items():
-        val = int(sol.value(var))
-        if val:
-            plan.counts[key] = val
-    for (a, d, f), var in special.items():
-        if sol.value(var):
-            plan.special[(a, d)] = f
-    plan.grants = {li: bool(sol.value(g)) for li, g in v.grant_.items()}
-    return plan
+    values = out.solver.response_proto.solution
+    return {v.model.get_int_var_from_proto_index(i): int(x) for i, x in enumerate(values)}
 
 
-def _split(
+def _complete_hint(
+    v: Vars, hint: dict[Any, int], options: SolveOptions, time_limit: float
+) -> dict[Any, int]:
+    """The hint extended to every variable (cover slacks and splits) by solving a copy of the
+    model with the hinted week fixed; CP-SAT starts from a complete hint at once."""
+    copy = v.model.clone()
+    week = {var.index for var in [*v.x_.values(), *v.grant_.values()] if not isinstance(var, int)}
+    for var, value in hint.items():
+        if var.index in week:
+            copy.add(copy.get_int_var_from_proto_index(var.index) == value)
+    shadow = Vars(model=copy, inst=v.inst)
+    out = solve_cp(shadow, options, time_limit)
+    if not out.has_solution:
+        return hint
+    values = out.solver.response_proto.solution
+    return {v.model.get_int_var_from_proto_index(i): int(x) for i, x in enumerate(values)}
+
+
+def split_channels(
     model: cp_model.CpModel, count: Expr, channels: list[int], name: str
 ) -> list[tuple[int, Expr]]:
     """Shifts of a multi-skilled group split over its channels (one channel per shift here)."""
@@ -331,7 +411,7 @@ def _split(
     return list(zip(channels, parts, strict=True))
 
 
-def _need(inst: Instance, c: int) -> list[float]:
+def need_profile(inst: Instance, c: int) -> list[float]:
     """Agents needed per slot on a channel: the requirement; for deferred work without one, each
     batch of work spread evenly from its release to its due slot (agent-slots)."""
     ch = inst.problem.channels[c]

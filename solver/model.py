@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,10 +67,20 @@ def build_exact(
     return v
 
 
-def build_aggregate(inst: Instance, track: bool = False, elastic: bool = True) -> Vars:
-    """Group-count model (a relaxation): special agent-days individually, the rest as counts."""
+def build_aggregate(
+    inst: Instance, track: bool = False, elastic: bool = True, chain: bool = False
+) -> Vars:
+    """Group-count model (a relaxation): special agent-days individually, the rest as counts
+    (``chain``: agents on shift counted from the slot before, see ``Vars.chain_pools``)."""
     model = cp_model.CpModel()
-    v = Vars(model=model, inst=inst, aggregate=True, track_assumptions=track, elastic=elastic)
+    v = Vars(
+        model=model,
+        inst=inst,
+        aggregate=True,
+        track_assumptions=track,
+        elastic=elastic,
+        chain_pools=chain,
+    )
     for prep in inst.agents:
         for d in prep.special_days:
             for o in prep.options_by_day.get(d, []):
@@ -109,15 +119,30 @@ class CpOutcome:
         return bool(self.status == cp_model.OPTIMAL)
 
 
+class _Improvements(cp_model.CpSolverSolutionCallback):
+    """Calls ``report(objective, bound)`` at every improving solution."""
+
+    def __init__(self, report: Callable[[float, float], None]) -> None:
+        super().__init__()
+        self.report = report
+
+    def on_solution_callback(self) -> None:
+        self.report(
+            self.objective_value / OBJECTIVE_SCALE, self.best_objective_bound / OBJECTIVE_SCALE
+        )
+
+
 def solve_cp(
     v: Vars,
     options: SolveOptions,
     time_limit_s: float,
     hint: Mapping[Any, int] | None = None,
     assumptions: Iterable[Any] = (),
+    on_solution: Callable[[float, float], None] | None = None,
     **params: Any,
 ) -> CpOutcome:
-    """Solve a built model within a time limit (parameters applied in one place)."""
+    """Solve a built model within a time limit (parameters applied in one place);
+    ``on_solution(objective, bound)`` is called at each improvement."""
     if hint:
         v.model.clear_hints()  # type: ignore[no-untyped-call]
         for var, value in hint.items():
@@ -129,7 +154,7 @@ def solve_cp(
     solver = cp_model.CpSolver()
     apply_options(solver.parameters, options, time_limit_s, **params)
     t0 = time.perf_counter()
-    status = solver.solve(v.model)
+    status = solver.solve(v.model, _Improvements(on_solution) if on_solution else None)
     wall = time.perf_counter() - t0
     has = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return CpOutcome(

@@ -36,4 +36,9 @@ def apply_options(
     parameters.relative_gap_limit = options.relative_gap
     parameters.log_search_progress = options.log
     for key, value in extra.items():
-        setattr(parameters, key, value)
+        if isinstance(value, list | tuple):  # a repeated field, e.g. subsolvers
+            field = getattr(parameters, key)
+            field.clear()
+            field.extend(value)
+        else:
+            setattr(parameters, key, value)

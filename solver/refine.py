@@ -106,8 +106,13 @@ def _move(
     days: range,
     options: SolveOptions,
     time_limit: float,
+    breaks_only: bool = False,
 ) -> RosterState | None:
-    """Re-solve the neighbourhood; the candidate roster, or None if nothing was found."""
+    """Re-solve the neighbourhood; the candidate roster, or None if nothing was found.
+
+    ``breaks_only``: the free agents keep their shifts; only their breaks and channels move
+    (a small model, however many agents, that repairs floors and role cover broken by breaks).
+    """
     lo = days.start * slots_per_day(inst)
     hi = max(day_window(inst, d)[1] for d in days)
     model = cp_model.CpModel()
@@ -118,7 +123,7 @@ def _move(
         prep = inst.agents[a]
         worked = set(state.chosen.get(a, []))
         for d, opts in prep.options_by_day.items():
-            if d in days:
+            if d in days and not breaks_only:
                 for o in opts:
                     var = model.new_bool_var(f"x[{a},{o}]")
                     v.x_[(a, o)] = var
@@ -127,6 +132,8 @@ def _move(
             if inst.options[o].day not in days:
                 v.x_[(a, o)] = 1
                 v.rule_only.add((a, o))
+            elif breaks_only:
+                v.x_[(a, o)] = 1
         for li in prep.requests:
             v.grant_[li] = int(state.grants.get(li, False))
     for a, opts in state.chosen.items():
@@ -145,7 +152,7 @@ def _move(
                 )
     v.deferred_done = _deferred_done(inst, state, lo)
     everyone = len(free) == len(inst.agents)
-    for rule in AGENT:
+    for rule in () if breaks_only else AGENT:
         # fairness spans every agent: modelled when all are free, else judged by the validator
         if rule.id != "fairness" or everyone:
             rule.add(v)
@@ -181,7 +188,7 @@ def _move(
         new = [
             o
             for (aa, o), var in v.x_.items()
-            if aa == a and not isinstance(var, int) and _val(sol, var)
+            if aa == a and inst.options[o].day in days and _val(sol, var)
         ]
         chosen[a] = sorted(keep + new, key=lambda o: inst.options[o].start)
     by_class_option: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -266,6 +273,28 @@ def _random_targets(
     return free, days
 
 
+def _try_breaks(
+    inst: Instance,
+    state: RosterState,
+    days: range,
+    options: SolveOptions,
+    time_left: Callable[[], float],
+    report: Callable[[RosterState], None] | None,
+) -> RosterState:
+    """Re-place the breaks and channels of every shift on ``days``; keep what is better."""
+    working = {
+        a for a, opts in state.chosen.items() if any(inst.options[o].day in days for o in opts)
+    }
+    if not working:
+        return state
+    cand = _move(inst, state, working, days, options, min(time_left() - 1.0, 8.0), True)
+    if cand is not None and cand.score < state.score:
+        if report:
+            report(cand)
+        return cand
+    return state
+
+
 def refine(
     inst: Instance,
     state: RosterState,
@@ -285,8 +314,22 @@ def refine(
             state = cand
             if report:
                 report(state)
+    # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
+    # most floors and role cover that the first placement broke)
+    for d in range(p.days):
+        if time_left() <= 2.0:
+            break
+        state = _try_breaks(inst, state, range(d, d + 1), options, time_left, report)
     fails = 0
+    tried: set[tuple[int, int]] = set()  # (violations, day) whose breaks were re-placed
     while time_left() > 2.0:
+        slot_rules = [x for x in state.validation.violations if x.slot is not None]
+        if slot_rules:
+            d = min(p.days - 1, slot_rules[0].slot // slots_per_day(inst))  # type: ignore[operator]
+            for dd in (d, d - 1):
+                if dd >= 0 and (len(slot_rules), dd) not in tried and time_left() > 2.0:
+                    tried.add((len(slot_rules), dd))
+                    state = _try_breaks(inst, state, range(dd, dd + 1), options, time_left, report)
         target = _repair_targets(inst, state, rng, size) if state.validation.violations else None
         free, days = target if target else _random_targets(inst, rng, size, 1 + (fails % 2))
         cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 6.0))

@@ -29,11 +29,14 @@ __all__ = [
     "LeaveStatus",
     "PenaltyRecord",
     "Pinned",
+    "RequestKind",
     "RoleRequirement",
     "RosterProblem",
     "RosterResult",
     "Rules",
     "ShiftAssignment",
+    "ShiftCover",
+    "ShiftRequest",
     "ShiftType",
     "SolveStatus",
     "Weights",
@@ -91,6 +94,11 @@ class ShiftType(_Model):
         0, ge=0, description="Pre-shift briefing: paid, not available for contacts"
     )
     breaks: tuple[BreakRule, ...] = Field((), description="Breaks in order")
+    forbidden_next: tuple[str, ...] = Field(
+        (),
+        description="Shift types that may not start on the day after a shift of this type "
+        "(e.g. no early shift after a late one); the shift before the horizon is not checked",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -145,11 +153,48 @@ class Contract(_Model):
     night_shifts: bool = True
     max_consecutive_days: int | None = Field(None, ge=1, description="Overrides the rule")
     min_rest_minutes: int | None = Field(None, ge=0, description="Overrides the rule")
+    max_shifts_per_type: dict[str, int] = Field(
+        default_factory=dict,
+        description="Most shifts of each listed type over the horizon (0: never that type)",
+    )
+    horizon_minutes_min: int | None = Field(
+        None, ge=0, description="Paid minutes over the whole horizon, at least (leave not credited)"
+    )
+    horizon_minutes_max: int | None = Field(
+        None, ge=0, description="Paid minutes over the whole horizon, at most"
+    )
+    min_consecutive_days: int | None = Field(
+        None,
+        ge=1,
+        description="Working days in a row, at least; a run touching the start or the end of "
+        "the horizon is exempt (it may continue outside it)",
+    )
+    min_consecutive_days_off: int | None = Field(
+        None,
+        ge=1,
+        description="Days off in a row, at least (leave days count as off); a run touching the "
+        "start or the end of the horizon is exempt",
+    )
+    max_working_weekends: int | None = Field(
+        None,
+        ge=0,
+        description="Weekends (Saturday-Sunday of one calendar week) with a shift on either day, "
+        "at most, over the horizon",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.hours_max < self.hours_min:
             raise ValueError(f"contract {self.id}: hours max is below hours min")
+        if (
+            self.horizon_minutes_min is not None
+            and self.horizon_minutes_max is not None
+            and self.horizon_minutes_max < self.horizon_minutes_min
+        ):
+            raise ValueError(f"contract {self.id}: horizon minutes max is below the min")
+        bad = [t for t, n in self.max_shifts_per_type.items() if n < 0]
+        if bad:
+            raise ValueError(f"contract {self.id}: negative max_shifts_per_type for {bad}")
         if self.days_off_per_week is not None and self.days_off_per_month is not None:
             raise ValueError(f"contract {self.id}: give days off per week or per month, not both")
         return self
@@ -258,6 +303,12 @@ class Channel(_Model):
     min_staff: tuple[int, ...] = Field((), description="Hard floor per slot (empty: none)")
     open: tuple[bool, ...] = Field((), description="Open per slot (empty: always)")
     deferred: DeferredWork | None = None
+    under_weight: float | None = Field(
+        None, ge=0, description="Per agent-slot short on this channel (None: weights.under_cover)"
+    )
+    over_weight: float | None = Field(
+        None, ge=0, description="Per agent-slot above the requirement (None: weights.over_cover)"
+    )
 
 
 class RoleRequirement(_Model):
@@ -267,6 +318,36 @@ class RoleRequirement(_Model):
     count: int = Field(ge=1)
     slots: tuple[bool, ...]
     label: str = Field("", description="Words for explanations, e.g. 'whenever a channel is open'")
+
+
+class RequestKind(StrEnum):
+    on = "on"
+    off = "off"
+
+
+class ShiftRequest(_Model):
+    """An agent's wish about one day (soft): to work that shift type (``on``) or not (``off``)."""
+
+    agent_id: str
+    day: int = Field(ge=0, description="Day of the horizon (0 = first day)")
+    shift_type: str | None = Field(None, description="Shift type; None: any shift (work / off)")
+    kind: RequestKind
+    weight: float = Field(1.0, ge=0, description="Multiplies weights.shift_request")
+
+
+class ShiftCover(_Model):
+    """Agents wanted on one shift type on one day, counted per shift rather than per slot
+    (soft: each agent short or above costs its weight)."""
+
+    day: int = Field(ge=0, description="Day of the horizon (0 = first day)")
+    shift_type: str
+    required: int = Field(ge=0)
+    under_weight: float | None = Field(
+        None, ge=0, description="Per agent short (None: weights.shift_cover_under)"
+    )
+    over_weight: float | None = Field(
+        None, ge=0, description="Per agent above (None: weights.shift_cover_over)"
+    )
 
 
 class Rules(_Model):
@@ -289,6 +370,20 @@ class Weights(_Model):
     preference: float = Field(1.0, ge=0, description="Per shift not of a preferred type")
     consecutive_days_off: float = Field(1.0, ge=0, description="Per isolated day off")
     fairness: float = Field(5.0, ge=0, description="Per unit of spread across agents")
+    shift_request: float = Field(
+        1.0, ge=0, description="Per shift on/off request not met (times the request's weight)"
+    )
+    shift_cover_under: float = Field(
+        10.0, ge=0, description="Per agent short of a per-day shift cover (unless it says)"
+    )
+    shift_cover_over: float = Field(
+        1.0, ge=0, description="Per agent above a per-day shift cover (unless it says)"
+    )
+    distinct_shift: float = Field(
+        0.0,
+        ge=0,
+        description="Per distinct shift (start time of day, length) used anywhere in the horizon",
+    )
 
 
 class RosterProblem(_Model):
@@ -306,6 +401,17 @@ class RosterProblem(_Model):
     weights: Weights = Weights()
     disabled_rules: tuple[str, ...] = Field((), description="Soft rule ids switched off")
     name: str = ""
+    cyclic: bool = Field(
+        False,
+        description="The horizon wraps for coverage: a shift running past the end of the last "
+        "day covers the first day's slots (a repeating week); agent rules stay linear",
+    )
+    shift_requests: tuple[ShiftRequest, ...] = Field(
+        (), description="Soft wishes to work or not work a shift type on a day"
+    )
+    shift_cover: tuple[ShiftCover, ...] = Field(
+        (), description="Soft cover per day and shift type (counted per shift, not per slot)"
+    )
 
     @property
     def n_slots(self) -> int:
@@ -313,6 +419,28 @@ class RosterProblem(_Model):
 
     def weekday(self, day: int) -> int:
         return (self.horizon_start.weekday() + day) % 7
+
+    def slot_index(self, t: int) -> int | None:
+        """The horizon slot that absolute slot ``t`` counts in: ``t`` itself, wrapped on a
+        cyclic horizon, or None when it falls outside the horizon."""
+        n = self.n_slots
+        if self.cyclic:
+            return t % n
+        return t if 0 <= t < n else None
+
+    def channel_weights(self, channel: Channel) -> tuple[float, float]:
+        """(under, over) weight per agent-slot on a channel: its own, or the global ones."""
+        w = self.weights
+        under = w.under_cover if channel.under_weight is None else channel.under_weight
+        over = w.over_cover if channel.over_weight is None else channel.over_weight
+        return under, over
+
+    def weekend_of(self, day: int) -> int | None:
+        """Index of the calendar week whose weekend contains ``day`` (Saturday or Sunday), or
+        None on a weekday."""
+        if self.weekday(day) < 5:
+            return None
+        return (self.horizon_start.weekday() + day) // 7
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -386,6 +514,16 @@ class RosterProblem(_Model):
             bad = [t for t in (con.shift_types or ()) if t not in types]
             if bad:
                 errors.append(f"contract {con.id}: unknown shift type(s) {', '.join(bad)}")
+            bad = [t for t in con.max_shifts_per_type if t not in types]
+            if bad:
+                errors.append(
+                    f"contract {con.id}: unknown shift type(s) {', '.join(bad)} in "
+                    "max_shifts_per_type"
+                )
+        for t in self.shift_types:
+            bad = [x for x in t.forbidden_next if x not in types]
+            if bad:
+                errors.append(f"shift type {t.id}: unknown forbidden_next type(s) {', '.join(bad)}")
         known = set(ids)
         for lv in self.leave:
             if lv.agent_id not in known:
@@ -397,6 +535,20 @@ class RosterProblem(_Model):
                 errors.append(f"pinned: unknown shift type {p.shift_type}")
             if p.day >= self.days:
                 errors.append(f"pinned: day {p.day} is outside the horizon")
+        for req in self.shift_requests:
+            if req.agent_id not in known:
+                errors.append(f"shift request: unknown agent {req.agent_id}")
+            if req.shift_type is not None and req.shift_type not in types:
+                errors.append(f"shift request: unknown shift type {req.shift_type}")
+            if req.day >= self.days:
+                errors.append(
+                    f"shift request of {req.agent_id}: day {req.day} is outside the horizon"
+                )
+        for cover in self.shift_cover:
+            if cover.shift_type not in types:
+                errors.append(f"shift cover: unknown shift type {cover.shift_type}")
+            if cover.day >= self.days:
+                errors.append(f"shift cover: day {cover.day} is outside the horizon")
         if errors:
             raise ValueError("; ".join(errors))
         return self

@@ -17,6 +17,11 @@ SOFT_RULES = {
     "fairness.weekend": "Spread of weekend shifts across agents of a contract",
     "fairness.night": "Spread of night shifts across agents of a contract",
     "fairness.late": "Spread of late shifts across agents of a contract",
+    "request.shift_on": "Shift-on requests not met (the agent does not work that shift)",
+    "request.shift_off": "Shift-off requests not met (the agent works that shift)",
+    "shift_cover.under": "Agents short of a per-day shift cover",
+    "shift_cover.over": "Agents above a per-day shift cover",
+    "shifts.distinct": "Distinct shifts (start time of day, length) used in the horizon",
 }
 
 

@@ -27,7 +27,8 @@ from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
 from solver.extract import chosen_options, extract, granted
 from solver.greedy import greedy_breaks, greedy_channels
-from solver.master import MasterUnknown, families, solve_master
+from solver.group_master import solve_group_master
+from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance, prepare
@@ -144,7 +145,13 @@ def _solve_exact(
     v = build_exact(inst)
     phases["build_exact"] = clock.elapsed - t0
     t0 = clock.elapsed
-    out = solve_cp(v, options, clock.left)
+    out = solve_cp(
+        v,
+        options,
+        clock.left,
+        on_solution=lambda obj, bound: clock.report("exact", obj, bound),
+        subsolvers=exact_portfolio(options.workers),
+    )
     phases["solve_exact"] = clock.elapsed - t0
     clock.report("exact", out.objective, out.bound)
     if out.status == cp_model.INFEASIBLE:
@@ -155,6 +162,18 @@ def _solve_exact(
         _accept(state, v, out)
         state.optimal = out.optimal
     return state
+
+
+EXACT_PORTFOLIO = ("max_lp", "core", "default_lp", "quick_restart", "reduced_costs", "no_lp")
+"""CP-SAT's full-problem workers for the exact model, the first ``workers`` of them. With few
+workers CP-SAT's default portfolio has no ``max_lp`` (the full linear relaxation with cuts), and
+on rostering models that worker finds and proves the optimum where the others stall: on the
+Curtois-Qu instances 4-6, 1716 and 1950 proven in about 20 s on 2 workers, against 1721 and 2160
+with the default portfolio after 60 s (``docs/public-benchmarks.md``)."""
+
+
+def exact_portfolio(workers: int) -> list[str]:
+    return list(EXACT_PORTFOLIO[: max(1, workers)])
 
 
 def _accept(state: _State, v: Any, out: CpOutcome) -> None:
@@ -183,24 +202,21 @@ def _solve_pipeline(
     total = clock.left
     # 0. the bound: the aggregate model (a relaxation), briefly
     t0 = clock.elapsed
-    bound, infeasible = aggregate_bound(inst, options, max(1.0, 0.08 * total))
+    bound, infeasible = aggregate_bound(inst, options, max(1.0, 0.05 * total))
     phases["bound"] = clock.elapsed - t0
     if infeasible:
         state.infeasible = True
         return state
     state.bound = bound
     clock.report("bound", None, bound)
-    # 1. master: family counts per group and day
+    # 1. the weekly plan: which family each agent works each day (solver.master)
     t0 = clock.elapsed
     fam = families(inst)
     try:
-        plan = solve_master(inst, fam, options, max(1.0, 0.10 * total))
+        plan = _weekly_plan(inst, fam, options, clock, total)
     except MasterUnknown:
-        try:  # no plan yet: give the master a larger share before giving up
-            plan = solve_master(inst, fam, options, max(2.0, 0.5 * clock.left))
-        except MasterUnknown:
-            state.message = "no weekly plan found in the time given"
-            return state
+        state.message = "no weekly plan found in the time given"
+        return state
     phases["master"] = clock.elapsed - t0
     clock.report("master", None, state.bound)
     if plan is None:
@@ -210,7 +226,7 @@ def _solve_pipeline(
     # 2. day models, forward
     t0 = clock.elapsed
     results: dict[int, DayResult] = {}
-    per_day = max(1.0, 0.25 * total / p.days)
+    per_day = max(1.0, 0.22 * total / p.days)
     for d in range(p.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
@@ -223,18 +239,32 @@ def _solve_pipeline(
         results[d] = res
         clock.report("days", None, state.bound, f"day {d + 1} of {p.days}")
     phases["days"] = clock.elapsed - t0
-    # 3. named agents
+    # 3. named agents: role holders as the master planned them (the day models chose the
+    # starts of each family; any matching keeps every agent rule), the other groups' counts
+    # spread over their members by a small model per group
     t0 = clock.elapsed
+    chosen = _named(inst, fam, plan, results)
+    named_groups = {inst.agents[a].group_index for a, _ in plan.assign}
     target: dict[tuple[int, int], int] = defaultdict(int)
     special: dict[int, list[int]] = defaultdict(list)
     for res in results.values():
-        for key, n in res.counts.items():
-            target[key] += n
+        for (g, o), n in res.counts.items():
+            if g not in named_groups:
+                target[(g, o)] += n
         for a, o in res.special.items():
-            special[a].append(o)
+            if inst.agents[a].group_index not in named_groups:
+                special[a].append(o)
     try:
-        chosen = disaggregate(
-            inst, dict(target), dict(special), plan.grants, options, max(2.0, 0.08 * total)
+        chosen.update(
+            disaggregate(
+                inst,
+                dict(target),
+                dict(special),
+                plan.grants,
+                options,
+                max(1.0, 0.05 * total),
+                skip=named_groups,
+            )
         )
     except GroupInfeasibleError:
         state.infeasible = True
@@ -243,7 +273,7 @@ def _solve_pipeline(
     clock.report("agents", None, state.bound)
     # 4. breaks and channels for the named shifts (greedy; refinement improves them)
     t0 = clock.elapsed
-    breaks = greedy_breaks(inst, chosen)
+    breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, results))
     channels = greedy_channels(inst, chosen, breaks)
     phases["breaks"] = clock.elapsed - t0
     # 5. bounded refinement on the exact model: repair broken rules, then improve
@@ -271,6 +301,100 @@ def _solve_pipeline(
     state.grants = roster.grants
     state.roster = roster.roster
     return state
+
+
+def _weekly_plan(
+    inst: Instance, fam: Families, options: SolveOptions, clock: _Clock, total: float
+) -> MasterPlan | None:
+    """Role holders' weeks first, per agent (role cover hard there, channel floors left to
+    everyone), then the group master's family counts for every group with the holders' weeks
+    kept. None when provably impossible; raises MasterUnknown when nothing was found in time.
+    The plan's ``assign`` names the holders' weeks; the other groups are named after the day
+    models (solver.disaggregate)."""
+    holders = {prep.index for prep in inst.agents if inst.classes[prep.class_index][1]}
+    first: MasterPlan | None = None
+    if holders and inst.problem.roles:
+        proven = True
+        # a second holder wherever a break may fall, if the holders can; else the relaxation
+        # hard (breaks covered as far as possible); else role cover elastic (a roster that
+        # breaks it, explained, rather than none)
+        for cover_breaks, strict in ((True, True), (False, True), (False, False)):
+            try:
+                first = solve_master(
+                    inst,
+                    fam,
+                    options,
+                    max(2.0, 0.05 * total),
+                    strict=strict,
+                    agents=holders,
+                    floors=False,
+                    cover_breaks=cover_breaks,
+                )
+            except MasterUnknown:
+                first, proven = None, False
+            if first is not None:
+                break
+        if first is None:
+            if not proven:
+                raise MasterUnknown
+            return None
+        clock.report("master", None, None, f"weeks of {len(holders)} role holders")
+    try:
+        plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
+    except MasterUnknown:  # no plan yet: give it a larger share before giving up
+        plan = solve_group_master(inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first)
+    if plan is not None and first is not None:
+        plan.assign = dict(first.assign)
+        plan.grants.update(first.grants)
+    return plan
+
+
+def _named(
+    inst: Instance, fam: Families, plan: MasterPlan, results: dict[int, DayResult]
+) -> dict[int, list[int]]:
+    """Options worked by the agents the master named (``plan.assign``): the day models' start
+    counts per (group, option) of their groups handed to the agents on that family and day."""
+    waiting: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for (a, d), f in sorted(plan.assign.items()):
+        waiting[(inst.agents[a].group_index, d, f)].append(a)
+    named = {inst.agents[a].group_index for a, _ in plan.assign}
+    chosen: dict[int, list[int]] = defaultdict(list)
+    for res in results.values():
+        for (g, o), n in sorted(res.counts.items()):
+            if g not in named:
+                continue
+            opt = inst.options[o]
+            queue = waiting[(g, opt.day, fam.of_option[o])]
+            for _ in range(n):
+                chosen[queue.pop()].append(o)
+        for a, o in res.special.items():
+            if inst.agents[a].group_index in named:
+                chosen[a].append(o)
+    for opts in chosen.values():
+        opts.sort(key=lambda o: inst.options[o].start)
+    return chosen
+
+
+def _day_breaks(
+    inst: Instance, chosen: dict[int, list[int]], results: dict[int, DayResult]
+) -> dict[tuple[int, int], list[int]]:
+    """The day models' break placements handed to the named shifts of the same class and
+    option (training days and shifts the agents did not take are left to the greedy)."""
+    pool: dict[tuple[int, int], list[tuple[int, ...]]] = defaultdict(list)
+    for res in results.values():
+        for fs in res.shifts:
+            if not fs.unavailable:
+                pool[(fs.klass, fs.option)].append(fs.breaks)
+    out: dict[tuple[int, int], list[int]] = {}
+    for a, opts in sorted(chosen.items()):
+        prep = inst.agents[a]
+        for o in opts:
+            if inst.options[o].day in prep.on_shift_leave:
+                continue
+            starts = pool.get((prep.class_index, o))
+            if starts:
+                out[(a, o)] = list(starts.pop())
+    return out
 
 
 def _leave_decisions(
@@ -346,7 +470,7 @@ def _result(
     )
     if state.infeasible or (state.chosen is None and state.bound is None):
         t0 = clock.elapsed
-        conflicts = explain(inst, options, max(5.0, min(60.0, clock.left + 10.0)))
+        conflicts = explain(inst, options, max(5.0, min(60.0, clock.left)))
         common["phases"]["explain"] = round(clock.elapsed - t0, 3)
         return RosterResult(
             status=SolveStatus.infeasible,
@@ -367,7 +491,8 @@ def _result(
     if not val.ok:
         # the best roster breaks hard rules: say why (and whether that is provably unavoidable)
         t0 = clock.elapsed
-        conflicts = explain(inst, options, clock.left) if clock.left > 3.0 else []
+        # a few seconds beyond the limit are worth a plain-words reason
+        conflicts = explain(inst, options, max(5.0, clock.left))
         common["phases"]["explain"] = round(clock.elapsed - t0, 3)
         broken = "; ".join(str(x) for x in val.violations[:8])
         more = f" and {len(val.violations) - 8} more" if len(val.violations) > 8 else ""

@@ -17,6 +17,7 @@ from solver.schema import (
     CoverageRow,
     LeaveStatus,
     PenaltyRecord,
+    RequestKind,
     RosterProblem,
     ShiftAssignment,
 )
@@ -311,9 +312,11 @@ class _Checker:
                         self.bad("work", subj, "overlapping work segments")
                     covered[t] = seg.channel
             primary = agent.skills[0] if agent.skills else ""
-            for t, st in state.items():
-                if t >= n:
+            for t_abs, st in state.items():
+                t_h = p.slot_index(t_abs)  # wrapped on a cyclic horizon
+                if t_h is None:
                     continue
+                t = t_h
                 on_shift[primary][t] += 1
                 if st == "break":
                     on_break[primary][t] += 1
@@ -321,13 +324,13 @@ class _Checker:
                     for r in agent.roles:
                         duty[r][t] += 1
                 if st != "work":
-                    if t in covered:
+                    if t_abs in covered:
                         self.bad("work", subj, f"works a channel during {st}")
                     continue
-                if t not in covered:
+                if t_abs not in covered:
                     self.bad("work", subj, "available slot with no channel or idle segment")
                     continue
-                chan = covered[t]
+                chan = covered[t_abs]
                 open_skills = [
                     c
                     for c in agent.skills
@@ -348,6 +351,7 @@ class _Checker:
             floors = ch.min_staff
             if ch.kind is ChannelKind.deferred:
                 self._deferred(c, cov[c])
+            w_under, w_over = p.channel_weights(ch)
             for t in range(n):
                 if floors and cov[c][t] < floors[t]:
                     self.bad(
@@ -370,8 +374,8 @@ class _Checker:
                         over=over,
                     )
                 )
-                self.penalty("coverage.under", f"{ch.id}:{t}", w.under_cover, under)
-                self.penalty("coverage.over", f"{ch.id}:{t}", w.over_cover, over)
+                self.penalty("coverage.under", f"{ch.id}:{t}", w_under, under)
+                self.penalty("coverage.over", f"{ch.id}:{t}", w_over, over)
         for t in range(n):
             self.penalty("coverage.over", f"idle:{t}", w.over_cover, idle[t])
         for role_req in p.roles:
@@ -448,8 +452,13 @@ class _Checker:
     def _fairness(self) -> None:
         from solver.prep import prepare  # pure Python eligibility (no OR-Tools)
 
-        inst = prepare(self.p)
         p = self.p
+        active = [
+            c for c in ("weekend", "night", "late") if f"fairness.{c}" not in p.disabled_rules
+        ]
+        if p.weights.fairness == 0 or not active:
+            return
+        inst = prepare(self.p)
         for ci, category in enumerate(("weekend", "night", "late")):
             counts: dict[str, list[int]] = defaultdict(list)
             for prep in inst.agents:
@@ -476,6 +485,97 @@ class _Checker:
                         max(values) - min(values),
                     )
 
+    # ------------------------------------------------------------------ work patterns
+    def patterns(self) -> None:
+        """Forbidden successions, shifts per type, horizon minutes, minimum runs of working days
+        and days off (runs touching the horizon's ends exempt), working weekends."""
+        p = self.p
+        after = {t.id: set(t.forbidden_next) for t in p.shift_types}
+        weekends = {w for d in range(p.days) if (w := p.weekend_of(d)) is not None}
+        for agent in p.agents:
+            contract = self.contracts[agent.contract]
+            shifts = self.by_agent.get(agent.id, [])
+            type_on = {s.day: s.shift_type for s in shifts}
+            for d, today in sorted(type_on.items()):
+                nxt = type_on.get(d + 1)
+                if nxt is not None and nxt in after.get(today, set()):
+                    self.bad(
+                        "succession",
+                        f"{agent.id} {day_name(p.horizon_start, d + 1)}",
+                        f"{nxt} the day after {today}",
+                    )
+            for type_id, most in contract.max_shifts_per_type.items():
+                k = len([s for s in shifts if s.shift_type == type_id])
+                if k > most:
+                    self.bad("max_shifts_per_type", agent.id, f"{k} {type_id} shifts, max {most}")
+            paid = sum(s.paid_minutes for s in shifts)
+            lo, hi = contract.horizon_minutes_min, contract.horizon_minutes_max
+            if (lo is not None and paid < lo) or (hi is not None and paid > hi):
+                upper = "" if hi is None else str(hi)
+                self.bad(
+                    "horizon_minutes",
+                    agent.id,
+                    f"paid {paid} min over the horizon, expected {lo or 0}-{upper} min",
+                )
+            worked = [d in type_on for d in range(p.days)]
+            for flag, shortest, rule, what in (
+                (True, contract.min_consecutive_days, "min_consecutive", "working days"),
+                (False, contract.min_consecutive_days_off, "min_consecutive_off", "days off"),
+            ):
+                if shortest is None:
+                    continue
+                for first, last in _runs(worked, flag):
+                    if first > 0 and last < p.days - 1 and last - first + 1 < shortest:
+                        self.bad(
+                            rule,
+                            agent.id,
+                            f"{last - first + 1} {what} in a row from "
+                            f"{day_name(p.horizon_start, first)} (at least {shortest})",
+                        )
+            most_w = contract.max_working_weekends
+            if most_w is not None:
+                n_w = len({p.weekend_of(d) for d in type_on if p.weekend_of(d) in weekends})
+                if n_w > most_w:
+                    self.bad("max_weekends", agent.id, f"works {n_w} weekends, max {most_w}")
+
+    def requests_and_cover(self) -> None:
+        """Shift on/off requests, per-day shift cover, distinct shifts used."""
+        p, w = self.p, self.p.weights
+        type_on = {(s.agent_id, s.day): s.shift_type for s in self.roster}
+        for r in p.shift_requests:
+            got = type_on.get((r.agent_id, r.day))
+            hit = got is not None and (r.shift_type is None or got == r.shift_type)
+            subject = f"{r.agent_id}:{r.day}:{r.shift_type or '*'}"
+            if r.kind is RequestKind.on and not hit:
+                self.penalty("request.shift_on", subject, w.shift_request * r.weight, 1)
+            elif r.kind is RequestKind.off and hit:
+                self.penalty("request.shift_off", subject, w.shift_request * r.weight, 1)
+        count: dict[tuple[str, int], int] = defaultdict(int)
+        for s in self.roster:
+            count[(s.shift_type, s.day)] += 1
+        for row in p.shift_cover:
+            have = count.get((row.shift_type, row.day), 0)
+            wu = w.shift_cover_under if row.under_weight is None else row.under_weight
+            wo = w.shift_cover_over if row.over_weight is None else row.over_weight
+            subject = f"{row.shift_type}:{row.day}"
+            self.penalty("shift_cover.under", subject, wu, max(0, row.required - have))
+            self.penalty("shift_cover.over", subject, wo, max(0, have - row.required))
+        for start, length in sorted({(s.start % DAY, s.length) for s in self.roster}):
+            self.penalty("shifts.distinct", f"{start}+{length}", w.distinct_shift, 1)
+
+
+def _runs(flags: list[bool], value: bool) -> list[tuple[int, int]]:
+    """(first, last) index of every maximal run of ``value`` in flags."""
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, f in enumerate([*flags, not value]):
+        if f == value and start is None:
+            start = i
+        elif f != value and start is not None:
+            out.append((start, i - 1))
+            start = None
+    return out
+
 
 def validate(problem: RosterProblem, roster: list[ShiftAssignment]) -> Validation:
     """Every hard-rule violation of ``roster``, its penalties, coverage and objective."""
@@ -483,6 +583,8 @@ def validate(problem: RosterProblem, roster: list[ShiftAssignment]) -> Validatio
     c.shifts()
     c.leave_and_pins()
     c.rest_and_days()
+    c.patterns()
     c.coverage()
     c.soft()
+    c.requests_and_cover()
     return c.out

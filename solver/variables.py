@@ -95,9 +95,14 @@ class Vars:
     deferred_done: dict[tuple[int, int], int] = field(default_factory=dict)
     """(channel, work class) -> units already done before the window."""
     deferred_u_: dict[tuple[int, int, int], Expr] = field(default_factory=dict)
+    """(channel, work class, slot) -> units done in the slot."""
+    distinct_: dict[tuple[int, int], Expr] = field(default_factory=dict)
+    """(start minute of the day, length) -> 1 when that shift is used (distinct-shift rule)."""
+    chain_pools: bool = False
+    """Count agents on shift per slot from the slot before (starts minus ends) rather than as a
+    sum over every shift covering the slot: sparser, the same solutions (shift design)."""
     deferred_as_target: bool = False
     """Staff deferred channels to their per-slot plan instead of the backlog model (day models)."""
-    """(channel, work class, slot) -> units done in the slot."""
 
     # ------------------------------------------------------------------ agent layer
     def option(self, o: int) -> ShiftOption:
@@ -174,6 +179,12 @@ class Vars:
         if self.window is None:
             return range(n)
         return range(max(0, self.window[0]), min(n, self.window[1]))
+
+    def slot(self, t: int) -> int | None:
+        """The modelled slot that absolute slot t counts in (wrapped on a cyclic horizon), or
+        None when it is outside the horizon or the window."""
+        tt = self.inst.problem.slot_index(t)
+        return tt if tt is not None and self.in_window(tt) else None
 
     def in_window(self, t: int) -> bool:
         n = self.inst.problem.n_slots

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from roster_factory import flat_requirement, shift_type, tiny
 
+from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions, apply_options
+from solver.prep import prepare
 from solver.schema import (
     DAY,
     Agent,
@@ -31,7 +33,7 @@ from solver.schema import (
     SolveStatus,
     WorkSegment,
 )
-from solver.solve import solve
+from solver.solve import exact_portfolio, solve
 from solver.units import edf_overdue, work_units
 from solver.validate import validate
 
@@ -56,13 +58,38 @@ def test_options_reach_cp_sat_parameters() -> None:
         params,
         SolveOptions(time_limit_s=12.5, workers=3, seed=7, relative_gap=0.01, log=True),
         use_lns_only=True,
+        subsolvers=["max_lp", "core"],
     )
+    assert list(params.subsolvers) == ["max_lp", "core"]  # a repeated field, replaced whole
     assert params.max_time_in_seconds == 12.5
     assert params.num_workers == 3
     assert params.random_seed == 7
     assert params.relative_gap_limit == pytest.approx(0.01)
     assert params.log_search_progress is True
     assert params.use_lns_only is True
+
+
+def test_exact_model_runs_the_lp_portfolio() -> None:
+    # CP-SAT's own portfolio has no max_lp worker below 8 workers; the exact model asks for it
+    assert exact_portfolio(2) == ["max_lp", "core"]
+    assert exact_portfolio(1) == ["max_lp"]
+    assert exact_portfolio(0) == ["max_lp"]
+    assert len(exact_portfolio(64)) >= 4
+
+
+@pytest.mark.parametrize("cyclic", [False, True])
+def test_chained_pools_give_the_same_optimum(cyclic: bool) -> None:
+    """Agents on shift counted from the slot before (starts - ends) is the same model as the
+    plain sum over covering shifts: the aggregate reaches the same optimum either way."""
+    p = tiny(days=2, agents=4, required={range(6, 22): 2}).model_copy(update={"cyclic": cyclic})
+    inst = prepare(p)
+    objectives = []
+    for chain in (False, True):
+        v = build_aggregate(inst, elastic=False, chain=chain)
+        out = solve_cp(v, SolveOptions(time_limit_s=20, workers=2, seed=0), 20)
+        assert out.optimal
+        objectives.append(out.objective)
+    assert objectives[0] == pytest.approx(objectives[1])
 
 
 # --------------------------------------------------------------------------- exact vs pipeline

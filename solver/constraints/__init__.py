@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from solver.constraints import agents, aggregate, core
+from solver.constraints import agents, aggregate, core, cover, group_patterns, patterns, requests
 from solver.soft import Penalty
 from solver.variables import Vars
 
@@ -31,10 +31,17 @@ AGENT = (
     Rule("rest", agents.add_min_rest, True, "Minimum rest between shifts"),
     Rule("max_consecutive", agents.add_max_consecutive_days, True, "Maximum days in a row"),
     Rule("contract", agents.add_contract_blocks, True, "Days off and paid hours per week"),
+    Rule("succession", patterns.add_forbidden_successions, True, "Forbidden next-day types"),
+    Rule("max_shifts_per_type", patterns.add_max_shifts_per_type, True, "Shifts per type"),
+    Rule("horizon_minutes", patterns.add_horizon_minutes, True, "Paid minutes in the horizon"),
+    Rule("min_consecutive", patterns.add_min_consecutive_days, True, "Minimum days in a row"),
+    Rule("min_consecutive_off", patterns.add_min_consecutive_days_off, True, "Days off in a row"),
+    Rule("max_weekends", patterns.add_max_weekends, True, "Working weekends"),
     Rule("leave.request_denied", agents.add_requested_leave, False, "Requested leave"),
     Rule("preference.shift_type", agents.add_preferences, False, "Preferred shift types"),
     Rule("days_off.consecutive", agents.add_isolated_days_off, False, "Days off together"),
     Rule("fairness", agents.add_fairness, False, "Weekends, nights, lates spread fairly"),
+    Rule("request", requests.add_shift_requests, False, "Shift on/off requests"),
 )
 
 AGGREGATE = (
@@ -44,6 +51,10 @@ AGGREGATE = (
     Rule("contract", aggregate.add_group_blocks, True, "Group days off and paid hours"),
     Rule("rest", aggregate.add_group_rest_cuts, True, "Group rest cuts"),
     Rule("max_consecutive", aggregate.add_group_consecutive_cuts, True, "Group window cuts"),
+    Rule("succession", group_patterns.add_group_successions, True, "Group succession cuts"),
+    Rule("max_shifts_per_type", group_patterns.add_group_type_limits, True, "Group type limits"),
+    Rule("horizon_minutes", group_patterns.add_group_horizon_minutes, True, "Group minutes"),
+    Rule("max_weekends", group_patterns.add_group_weekends, True, "Group weekends"),
     Rule("leave.request_denied", aggregate.add_group_requests, False, "Requested leave"),
     Rule("fairness", aggregate.add_group_fairness_bounds, False, "Fairness lower bound"),
 )
@@ -58,6 +69,8 @@ CORE = (
     Rule("break_share", core.add_break_share_cap, True, "Share of a channel's staff on break"),
     Rule("coverage", core.add_coverage, False, "Under- and over-cover"),
     Rule("deferred.late", core.add_deferred, False, "Deferred work within its deadline"),
+    Rule("shift_cover", cover.add_shift_cover, False, "Per-day cover of shift types"),
+    Rule("shifts.distinct", cover.add_distinct_shifts, False, "Distinct shifts used"),
 )
 
 CONSTRAINTS = AGENT + CORE

@@ -179,16 +179,26 @@ def add_contract_blocks(v: Vars) -> list[Penalty]:
     for a in sorted(v.free_agents):
         prep = v.inst.agents[a]
         for bi, block in enumerate(prep.blocks):
-            works = sum(v.works(a, d) for d in block.days)
             req = _credited_days(v, a, block.days)
-            lits = v.enforce(
-                "days_off",
-                f"{prep.id}:{bi}",
-                f"{prep.id} needs days off ({block.kind} {bi + 1}: at most "
-                f"{block.max_work_days} working days)",
-            )
-            v.add(works + sum(k * g for g, k, cr in req if cr) <= block.max_work_days, lits)
+            # bounds the agent cannot reach (a shift a day at most, each at most the longest
+            # option, credits included) are left out: they only slow the search
+            workable = [d for d in block.days if v.agent_options(a, d)]
+            credited = sum(k for _, k, cr in req if cr)
+            if len(workable) + credited > block.max_work_days:
+                works = sum(v.works(a, d) for d in block.days)
+                lits = v.enforce(
+                    "days_off",
+                    f"{prep.id}:{bi}",
+                    f"{prep.id} needs days off ({block.kind} {bi + 1}: at most "
+                    f"{block.max_work_days} working days)",
+                )
+                v.add(works + sum(k * g for g, k, cr in req if cr) <= block.max_work_days, lits)
             if block.kind != "week":
+                continue
+            most = sum(
+                max(v.option(o).paid_minutes for o in v.agent_options(a, d)) for d in workable
+            ) + sum(round(block.credit_max * k) for _, k, cr in req if cr)
+            if block.min_minutes <= 0 and block.max_minutes >= most:
                 continue
             paid = sum(
                 v.option(o).paid_minutes * v.x(a, o)
@@ -287,7 +297,11 @@ def add_fairness(v: Vars) -> list[Penalty]:
     shifts, times the fairness weight."""
     w = v.inst.problem.weights.fairness
     days = v.inst.problem.days
+    if w == 0:
+        return []
     for category in ("weekend", "night", "late"):
+        if f"fairness.{category}" in v.inst.problem.disabled_rules:
+            continue
         for contract, counts in category_counts(v, category).items():
             if len(counts) < 2 or all(isinstance(c, int) for _, c in counts):
                 continue

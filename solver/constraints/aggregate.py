@@ -118,6 +118,7 @@ def add_group_blocks(v: Vars) -> list[Penalty]:
             credit_days: list[Expr] = []
             credit_min: list[Expr] = []
             credit_max: list[Expr] = []
+            credited = 0  # leave days that may be credited, at most
             for a in members:
                 blk = v.inst.agents[a].blocks[bi]
                 for li in v.inst.agents[a].requests:
@@ -126,22 +127,37 @@ def add_group_blocks(v: Vars) -> list[Penalty]:
                         continue
                     k = len([d for d in lv.days() if d in days])
                     if k:
+                        credited += k
                         credit_days.append(k * v.grant(li))
                         credit_min.append(round(blk.credit_min * k) * v.grant(li))
                         credit_max.append(round(blk.credit_max * k) * v.grant(li))
-            work = sum(group_work(v, g, d) for d in days)
-            v.add(work + sum(credit_days) <= cap)
+            # a bound the group cannot reach (each member works a day at most once, at most
+            # its longest shift) is left out: it would only slow the search
+            workable = [
+                (a, d) for a in members for d in days if v.inst.agents[a].options_by_day.get(d)
+            ]
+            if cap < len(workable) + credited:
+                work = sum(group_work(v, g, d) for d in days)
+                v.add(work + sum(credit_days) <= cap)
             if kind != "week":
+                continue
+            lo = sum(v.inst.agents[a].blocks[bi].min_minutes for a in members)
+            hi = sum(v.inst.agents[a].blocks[bi].max_minutes for a in members)
+            most = sum(
+                max(v.option(o).paid_minutes for o in v.inst.agents[a].options_by_day[d])
+                for a, d in workable
+            )
+            if lo <= 0 and hi >= most and not credit_max:
                 continue
             paid = sum(
                 v.option(o).paid_minutes * group_option_count(v, g, o)
                 for d in days
                 for o in _options_with_specials(v, g, d)
             )
-            lo = sum(v.inst.agents[a].blocks[bi].min_minutes for a in members)
-            hi = sum(v.inst.agents[a].blocks[bi].max_minutes for a in members)
-            v.add(paid + sum(credit_min) >= lo)
-            v.add(paid + sum(credit_max) <= hi)
+            if lo > 0:
+                v.add(paid + sum(credit_min) >= lo)
+            if hi < most or credit_max:
+                v.add(paid + sum(credit_max) <= hi)
     return []
 
 
@@ -198,7 +214,11 @@ def add_group_fairness_bounds(v: Vars) -> list[Penalty]:
     average number of such shifts (rounded up), and some at most it (rounded down)."""
     p = v.inst.problem
     by_contract: dict[tuple[str, str], list[tuple[int, Expr]]] = defaultdict(list)
+    if p.weights.fairness == 0:
+        return []
     for category in ("weekend", "night", "late"):
+        if f"fairness.{category}" in p.disabled_rules:
+            continue
         for g, agents in enumerate(v.inst.group_members):
             opts = [
                 o

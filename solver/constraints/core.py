@@ -117,21 +117,34 @@ def add_pools(v: Vars) -> list[Penalty]:
     brk: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     train: dict[tuple[int, int], list[Expr]] = defaultdict(list)
 
+    run_starts: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # on shift from t
+    run_ends: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # on shift until t - 1
+
     def shift_slots(k: int, o: int, amount: Expr, unavailable: Iterable[int] = ()) -> None:
         opt = inst.options[o]
         blocked = set(unavailable)
-        for i, t in enumerate(opt.slots):
-            if not v.in_window(t):
+        prev: int | None = None
+        for i, t_abs in enumerate(opt.slots):
+            t = v.slot(t_abs)  # wrapped on a cyclic horizon
+            if t is None:
                 continue
+            if prev is None or prev != t - 1:
+                if prev is not None:
+                    run_ends[(k, prev + 1)].append(amount)
+                run_starts[(k, t)].append(amount)
+            prev = t
             on[(k, t)].append(amount)
             if i < opt.briefing_slots:
                 off[(k, t)].append(amount)
-            if t in blocked:
+            if t_abs in blocked:
                 train[(k, t)].append(amount)
+        if prev is not None:
+            run_ends[(k, prev + 1)].append(amount)
 
     def break_slots(k: int, o: int, b: int, t0: int, amount: Expr) -> None:
-        for t in range(t0, t0 + inst.options[o].break_windows[b][2]):
-            if v.in_window(t):
+        for t_abs in range(t0, t0 + inst.options[o].break_windows[b][2]):
+            t = v.slot(t_abs)
+            if t is not None:
                 brk[(k, t)].append(amount)
 
     for (k, o), n in v.n_.items():
@@ -149,9 +162,19 @@ def add_pools(v: Vars) -> list[Penalty]:
         shift_slots(fs.klass, fs.option, fs.count, fs.unavailable)
         for b, t0 in enumerate(fs.breaks):
             break_slots(fs.klass, fs.option, b, t0, fs.count)
-    for (k, t), terms in on.items():
+    # the chained form refers to the slot before, so it goes slot by slot
+    pools = sorted(on.items()) if v.chain_pools else list(on.items())
+    for (k, t), terms in pools:
         hi = len(inst.class_members[k])
-        shift = _sum_or_var(v, terms, hi, f"on[{k},{t}]")
+        opening, closing = run_starts.get((k, t), []), run_ends.get((k, t), [])
+        if v.chain_pools and _chained(v, t, terms, opening, closing):
+            # on shift now = on shift in the slot before + runs starting - runs ended: two
+            # terms per shift instead of one per slot it covers (a sparse, equivalent form)
+            before = v.on_shift_.get((k, t - 1), 0)
+            shift: Expr = v.int_var(0, hi, f"on[{k},{t}]")
+            v.model.add(shift == before + sum(opening) - sum(closing))
+        else:
+            shift = _sum_or_var(v, terms, hi, f"on[{k},{t}]")
         brk_e = _sum_or_var(v, brk.get((k, t), []), hi, f"brk[{k},{t}]")
         v.on_shift_[(k, t)] = shift
         v.on_break_[(k, t)] = brk_e
@@ -159,6 +182,14 @@ def add_pools(v: Vars) -> list[Penalty]:
         avail = shift - brk_e - sum(off.get((k, t), [])) - sum(train.get((k, t), []))
         v.avail_[(k, t)] = _sum_or_var(v, [avail], hi, f"avail[{k},{t}]")
     return []
+
+
+def _chained(v: Vars, t: int, terms: list[Expr], starts: list[Expr], ends: list[Expr]) -> bool:
+    """Is the slot-before difference form shorter than the plain sum here (and possible: the
+    slot before is modelled)?"""
+    if t == 0 or not v.in_window(t - 1):
+        return False
+    return len(starts) + len(ends) + 1 < len(terms)
 
 
 def _open(v: Vars, c: int, t: int) -> bool:
@@ -203,11 +234,11 @@ def add_coverage(v: Vars) -> list[Penalty]:
     """Soft: per voice/chat channel and slot, under- and over-cover against the requirement;
     idle paid time counts as over-cover."""
     p = v.inst.problem
-    wu, wo = p.weights.under_cover, p.weights.over_cover
     total = len(p.agents)
     for c, ch in enumerate(p.channels):
         if ch.kind is ChannelKind.deferred and not _deferred_as_target(v, c):
             continue
+        wu, wo = p.channel_weights(ch)
         # short of a deferred plan, work waits: price it as an hour of overdue work
         w_short = (
             wu
@@ -229,7 +260,7 @@ def add_coverage(v: Vars) -> list[Penalty]:
             v.penalize("coverage.under", f"{ch.id}:{t}", under, w_short)
             v.penalize("coverage.over", f"{ch.id}:{t}", over, wo)
     for (k, t), idle in v.idle_.items():
-        v.penalize("coverage.over", f"idle:{k}:{t}", idle, wo)
+        v.penalize("coverage.over", f"idle:{k}:{t}", idle, p.weights.over_cover)
     return []
 
 

@@ -1,0 +1,219 @@
+"""The group master: how many shifts of each family each group works each day.
+
+It holds every rule that spans days summed over a group (availability per day, days off and paid
+hours per week, consecutive days, rest between days on each family's extreme times, requested
+leave) and the band coverage of the weekly master. It is small (groups x days x families), so
+CP-SAT solves it to a small gap quickly; the per-agent master then realises its counts as the
+closest week that keeps every agent rule (a guide: per-agent search alone converges slowly).
+Role cover is left to the per-agent stages; floors are elastic, on the families' reach.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from solver.master import (
+    Families,
+    MasterPlan,
+    MasterUnknown,
+    add_band_cover,
+    at_least,
+    band_minutes,
+    split_channels,
+)
+from solver.model import solve_cp
+from solver.options import SolveOptions
+from solver.prep import Instance
+from solver.schema import LeaveStatus
+from solver.variables import Expr, Vars
+
+__all__ = ["solve_group_master"]
+
+
+def solve_group_master(
+    inst: Instance,
+    fam: Families,
+    options: SolveOptions,
+    time_limit: float,
+    fixed: MasterPlan | None = None,
+) -> MasterPlan | None:
+    """Family counts per group and day (see the module docstring); ``fixed``: a plan of some
+    agents' weeks (``assign`` and ``special``) that their groups keep. None when the group rules
+    cannot hold, MasterUnknown when no plan was found in time."""
+    p = inst.problem
+    model = cp_model.CpModel()
+    v = Vars(model=model, inst=inst)
+    per_band = band_minutes(p.slot_minutes) // p.slot_minutes
+    # ------------------------------------------------------------------ variables
+    m: dict[tuple[int, int, int], Any] = {}
+    group_day_fams: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for g, members in enumerate(inst.group_members):
+        for d in range(p.days):
+            ordinary = [
+                a
+                for a in members
+                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
+            ]
+            if not ordinary:
+                continue
+            allowed = {
+                fam.of_option[o] for a in ordinary for o in inst.agents[a].options_by_day.get(d, [])
+            }
+            for f in sorted(allowed):
+                m[(g, d, f)] = model.new_int_var(0, len(ordinary), f"m[{g},{d},{f}]")
+                group_day_fams[(g, d)].append(f)
+    for li in inst.requests:
+        v.grant_[li] = model.new_bool_var(f"grant[{li}]")
+    for g, members in enumerate(inst.group_members):
+        for d in range(p.days):
+            fams = group_day_fams.get((g, d), [])
+            ordinary = [
+                a
+                for a in members
+                if d not in inst.agents[a].special_days and inst.agents[a].options_by_day.get(d)
+            ]
+            if not fams:
+                continue
+            req = [
+                v.grant(li)
+                for a in ordinary
+                for li in inst.agents[a].requests
+                if p.leave[li].whole_days and d in p.leave[li].days()
+            ]
+            model.add(sum(m[(g, d, f)] for f in fams) + sum(req) <= len(ordinary))
+    special: dict[tuple[int, int, int], Any] = {}
+    for prep in inst.agents:
+        for d in sorted(prep.special_days):
+            fams = sorted({fam.of_option[o] for o in prep.options_by_day.get(d, [])})
+            for f in fams:
+                special[(prep.index, d, f)] = model.new_bool_var(f"s[{prep.index},{d},{f}]")
+            terms = [special[(prep.index, d, f)] for f in fams]
+            if d in prep.must_work:
+                if terms:
+                    model.add(sum(terms) == 1)
+                else:
+                    v.add_false([])
+            elif terms:
+                model.add_at_most_one(terms)
+            for li in prep.requests:
+                lv = p.leave[li]
+                if lv.whole_days and d in lv.days():
+                    for t in terms:
+                        model.add_implication(v.grant(li), t.negated())
+
+    if fixed is not None:
+        named = {a for a, _ in fixed.assign} | {a for a, _ in fixed.special}
+        fixed_groups = {inst.agents[a].group_index for a in named}
+        for (g, d, f), var in m.items():
+            if g in fixed_groups:
+                model.add(var == fixed.counts.get((g, d, f), 0))
+        for (a, d, f), var in special.items():
+            if inst.agents[a].group_index in fixed_groups:
+                model.add(var == int(fixed.special.get((a, d)) == f))
+
+    def group_day(g: int, d: int) -> list[tuple[int, Expr]]:
+        """(family, count) terms of group g on day d, special agent-days included."""
+        out = [(f, m[(g, d, f)]) for f in group_day_fams.get((g, d), [])]
+        for a in inst.group_members[g]:
+            if d in inst.agents[a].special_days:
+                out += [(f, var) for (aa, dd, f), var in special.items() if aa == a and dd == d]
+        return out
+
+    # ------------------------------------------------------------------ weekly group rules
+    for g, members in enumerate(inst.group_members):
+        blocks = inst.agents[members[0]].blocks
+        for bi, block in enumerate(blocks):
+            terms = [(f, c) for d in block.days for f, c in group_day(g, d)]
+            cap = sum(inst.agents[a].blocks[bi].max_work_days for a in members)
+            credits_days, credits_min, credits_max = [], [], []
+            for a in members:
+                blk = inst.agents[a].blocks[bi]
+                for li in inst.agents[a].requests:
+                    lv = p.leave[li]
+                    if lv.whole_days and lv.credited:
+                        k = len([d for d in lv.days() if d in block.days])
+                        if k:
+                            credits_days.append(k * v.grant(li))
+                            credits_min.append(round(blk.credit_min * k) * v.grant(li))
+                            credits_max.append(round(blk.credit_max * k) * v.grant(li))
+            model.add(sum(c for _, c in terms) + sum(credits_days) <= cap)
+            if block.kind != "week":
+                continue
+            paid = sum(fam.paid[f] * c for f, c in terms)
+            lo = sum(inst.agents[a].blocks[bi].min_minutes for a in members)
+            hi = sum(inst.agents[a].blocks[bi].max_minutes for a in members)
+            model.add(paid + sum(credits_min) >= lo)
+            model.add(paid + sum(credits_max) <= hi)
+        mc = inst.agents[members[0]].max_consecutive
+        if p.days > mc:
+            for first in range(p.days - mc):
+                model.add(
+                    sum(c for d in range(first, first + mc + 1) for _, c in group_day(g, d))
+                    <= len(members) * mc
+                )
+        rest = inst.agents[members[0]].min_rest
+        for d in range(p.days - 1):
+            today = group_day(g, d)
+            tomorrow = group_day(g, d + 1)
+            if not today or not tomorrow:
+                continue
+            for s in sorted({fam.extremes[(f, d + 1)][0] for f, _ in tomorrow}):
+                late = [c for f, c in today if fam.extremes[(f, d)][3] + rest > s]
+                early = [c for f, c in tomorrow if fam.extremes[(f, d + 1)][0] <= s]
+                if late and early:
+                    model.add(sum(late) + sum(early) <= len(members))
+    # ------------------------------------------------------------------ coverage by band
+    supply: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, band)
+    ready: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, slot)
+    for g in range(len(inst.group_members)):
+        k = inst.groups[g][0]
+        skills = [inst.channel_index[c] for c in inst.classes[k][0]]
+        for d in range(p.days):
+            for f, c_var in group_day(g, d):
+                split = split_channels(model, c_var, skills, f"q[{g},{d},{f}]")
+                band_avail: dict[int, float] = defaultdict(float)
+                for t, val in fam.avail[(f, d)].items():
+                    tt = p.slot_index(t)
+                    if tt is not None:
+                        band_avail[tt // per_band] += val
+                for b, val in band_avail.items():
+                    for c, q in split:
+                        supply[(c, b)].append(round(100 * val) * q)
+                for t in fam.reach[(f, d)]:
+                    tt = p.slot_index(t)
+                    if tt is not None:
+                        for c, q in split:
+                            ready[(c, tt)].append(q)
+    obj: list[Any] = []
+    add_band_cover(model, inst, supply, per_band, obj)
+    for c, ch in enumerate(p.channels):
+        for t, floor in enumerate(ch.min_staff or ()):
+            if floor > 0:
+                at_least(model, obj, sum(ready.get((c, t), [])), floor, False, f"ms[{c},{t}]")
+    # ------------------------------------------------------------------ requests, fairness
+    for li in inst.requests:
+        lv = p.leave[li]
+        if lv.status is not LeaveStatus.requested:
+            continue
+        days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
+        obj.append((1 - v.grant(li), p.weights.leave_request_denied * lv.weight * days))
+    model.minimize(sum(round(100 * w) * var for var, w in obj))
+    out = solve_cp(v, options, time_limit)
+    if not out.has_solution:
+        if out.status == cp_model.INFEASIBLE:
+            return None
+        raise MasterUnknown
+    sol = out.solver
+    plan = MasterPlan(objective=out.objective, bound=out.bound)
+    for key, var in m.items():
+        val = int(sol.value(var))
+        if val:
+            plan.counts[key] = val
+    for (a, d, f), var in special.items():
+        if sol.value(var):
+            plan.special[(a, d)] = f
+    plan.grants = {li: bool(sol.value(g)) for li, g in v.grant_.items()}
+    return plan
