@@ -5,7 +5,9 @@ hours per week, consecutive days, rest between days on each family's extreme tim
 leave) and the band coverage of the weekly master. It is small (groups x days x families), so
 CP-SAT solves it to a small gap quickly; the per-agent master then realises its counts as the
 closest week that keeps every agent rule (a guide: per-agent search alone converges slowly).
-Role cover is left to the per-agent stages; floors are elastic, on the families' reach.
+Role cover is left to the per-agent stages; floors are elastic, on the families' reach and on
+their expected availability with breaks spread over their windows (so there is staff to cover
+the breaks).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from solver.model import solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.schema import LeaveStatus
-from solver.variables import Expr, Vars
+from solver.variables import ELASTIC_WEIGHT, Expr, Vars
 
 __all__ = ["solve_group_master"]
 
@@ -168,11 +170,26 @@ def solve_group_master(
     # ------------------------------------------------------------------ coverage by band
     supply: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, band)
     ready: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, slot)
+    expect: dict[tuple[int, int], list[Expr]] = defaultdict(list)  # (channel, slot), x 100
+    floored = {c for c, ch in enumerate(p.channels) if any(ch.min_staff or ())}
+    # staff on shift and on break per primary channel and slot, x 100 (the break-share cap)
+    capped = p.rules.max_on_break_share < 1
+    on_shift: dict[tuple[int, int], list[Expr]] = defaultdict(list)
+    on_break: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     for g in range(len(inst.group_members)):
         k = inst.groups[g][0]
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
         for d in range(p.days):
             for f, c_var in group_day(g, d):
+                if capped and skills:
+                    for t, val in fam.on[(f, d)].items():
+                        tt = p.slot_index(t)
+                        if tt is not None:
+                            on_shift[(skills[0], tt)].append(round(100 * val) * c_var)
+                    for t, val in fam.resting[(f, d)].items():
+                        tt = p.slot_index(t)
+                        if tt is not None:
+                            on_break[(skills[0], tt)].append(round(100 * val) * c_var)
                 split = split_channels(model, c_var, skills, f"q[{g},{d},{f}]")
                 band_avail: dict[int, float] = defaultdict(float)
                 for t, val in fam.avail[(f, d)].items():
@@ -182,6 +199,12 @@ def solve_group_master(
                 for b, val in band_avail.items():
                     for c, q in split:
                         supply[(c, b)].append(round(100 * val) * q)
+                for t, val in fam.avail[(f, d)].items():
+                    tt = p.slot_index(t)
+                    if tt is not None:
+                        for c, q in split:
+                            if c in floored:
+                                expect[(c, tt)].append(round(100 * val) * q)
                 for t in fam.reach[(f, d)]:
                     tt = p.slot_index(t)
                     if tt is not None:
@@ -193,6 +216,19 @@ def solve_group_master(
         for t, floor in enumerate(ch.min_staff or ()):
             if floor > 0:
                 at_least(model, obj, sum(ready.get((c, t), [])), floor, False, f"ms[{c},{t}]")
+                # and with breaks spread over their windows: an agent more wherever breaks
+                # may fall, so the day models can place every break and keep the floor
+                name = f"mb[{c},{t}]"
+                at_least(model, obj, sum(expect.get((c, t), [])), 100 * floor, False, name, 0.01)
+    # breaks spread over their windows within share x on shift (the cap, ceil(share x on
+    # shift), less its rounding: placed breaks peak above their average), elastic: so the day
+    # models can place them, e.g. enough staff on shift around a long lunch window
+    num = round(100 * p.rules.max_on_break_share)
+    for (c, t), breaks in on_break.items():
+        room = num * sum(on_shift.get((c, t), [])) - 100 * sum(breaks)
+        short = model.new_int_var(0, 10_000 * len(inst.agents), f"bs[{c},{t}]")
+        model.add(room + short >= 0)
+        obj.append((short, ELASTIC_WEIGHT / 10_000))
     # ------------------------------------------------------------------ requests, fairness
     for li in inst.requests:
         lv = p.leave[li]

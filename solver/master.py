@@ -60,6 +60,11 @@ class Families:
     extremes: dict[tuple[int, int], tuple[int, int, int, int]]
     """(family, day) -> (earliest start, latest start, earliest end, latest end) in minutes."""
     paid: dict[int, int]
+    on: dict[tuple[int, int], dict[int, float]] = field(default_factory=dict)
+    """(family, day) -> slot -> share of its starts on shift (0..1)."""
+    resting: dict[tuple[int, int], dict[int, float]] = field(default_factory=dict)
+    """(family, day) -> slot -> expected breaks of one of its starts, spread over their
+    windows (for the cap on the share of a channel's staff on break)."""
 
 
 BUCKET_MINUTES = 120
@@ -96,8 +101,12 @@ def families(inst: Instance) -> Families:
     duty_any: dict[tuple[int, int], dict[int, float]] = {}
     reach: dict[tuple[int, int], set[int]] = {}
     extremes: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    on: dict[tuple[int, int], dict[int, float]] = {}
+    resting: dict[tuple[int, int], dict[int, float]] = {}
     for fd, opts in options.items():
         a: dict[int, float] = defaultdict(float)
+        s_on: dict[int, float] = defaultdict(float)
+        s_rest: dict[int, float] = defaultdict(float)
         on_duty: dict[int, float] = {}
         can_duty: set[int] = set()
         ready: set[int] = set()
@@ -105,6 +114,7 @@ def families(inst: Instance) -> Families:
         for oi in opts:
             o = inst.options[oi]
             for i, t in enumerate(o.slots):
+                s_on[t] += share
                 if i >= o.briefing_slots:
                     a[t] += share
             forced: set[int] = set()
@@ -114,6 +124,7 @@ def families(inst: Instance) -> Families:
                 for t0 in range(first, last + 1):
                     for t in range(t0, t0 + dur):
                         a[t] -= share / positions
+                        s_rest[t] += share / positions
                         on_break[t] += 1 / positions
                 forced.update(range(last, first + dur))  # on break wherever it is placed
             for t in o.slots:
@@ -125,6 +136,8 @@ def families(inst: Instance) -> Families:
         duty[fd] = on_duty
         duty_any[fd] = {t: 1.0 for t in can_duty}
         reach[fd] = ready
+        on[fd] = dict(s_on)
+        resting[fd] = dict(s_rest)
         starts = [inst.options[oi].start for oi in opts]
         ends = [inst.options[oi].end for oi in opts]
         extremes[fd] = (min(starts), max(starts), min(ends), max(ends))
@@ -138,6 +151,8 @@ def families(inst: Instance) -> Families:
         reach=reach,
         extremes=extremes,
         paid=paid,
+        on=on,
+        resting=resting,
     )
 
 

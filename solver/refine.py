@@ -135,7 +135,13 @@ def _move(
             elif breaks_only:
                 v.x_[(a, o)] = 1
         for li in prep.requests:
-            v.grant_[li] = int(state.grants.get(li, False))
+            current = int(state.grants.get(li, False))
+            if breaks_only:
+                v.grant_[li] = current
+            else:  # a free agent's requests are decided again with their shifts
+                var = model.new_bool_var(f"grant[{li}]")
+                v.grant_[li] = var
+                hint[var] = current
     for a, opts in state.chosen.items():
         for o in opts:
             opt = inst.options[o]
@@ -215,7 +221,9 @@ def _move(
             channels[(k, c, t)] = n
     if any(-1 in starts for starts in breaks.values()):
         return None
-    return state_of(inst, chosen, breaks, channels, state.grants)
+    grants = dict(state.grants)
+    grants.update({li: bool(_val(sol, g)) for li, g in v.grant_.items()})
+    return state_of(inst, chosen, breaks, channels, grants)
 
 
 def _repair_targets(

@@ -226,7 +226,7 @@ def _solve_pipeline(
     # 2. day models, forward
     t0 = clock.elapsed
     results: dict[int, DayResult] = {}
-    per_day = max(1.0, 0.22 * total / p.days)
+    per_day = max(1.0, 0.40 * total / p.days)
     for d in range(p.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []

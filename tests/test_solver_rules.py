@@ -12,7 +12,7 @@ from ortools.sat.python import cp_model
 from roster_factory import MONDAY, flat_requirement, shift_type, tiny
 
 from solver.constraints import AGENT, CORE, Rule
-from solver.model import set_objective, solve_cp
+from solver.model import build_exact, set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance, prepare
 from solver.schema import (
@@ -209,6 +209,28 @@ def test_requested_leave_costs_its_weight_per_day_when_refused() -> None:
     assert out.by_rule["leave.request_denied"] == pytest.approx(5 * 2 * 2)
     out = run(p, ["leave.request_denied"], {"a0": [(0, "early", 360)]})
     assert out.by_rule.get("leave.request_denied", 0) == 0
+
+
+def test_refused_leave_means_rostered_into_it() -> None:
+    """As the validator reads a roster: an agent left off on the requested days has the leave
+    (and its credit), so 'refused' is only possible with a shift in it."""
+    req = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.day_off_request,
+            status=LeaveStatus.requested,
+            start=DAY,
+            end=2 * DAY,
+        ),
+    )
+    inst = prepare(tiny(days=3, agents=1, leave=req))
+    for works_day_1, refused_possible in ((False, False), (True, True)):
+        v = build_exact(inst)
+        grant = v.grant_[0]
+        v.model.add(grant == 0)
+        v.model.add(v.works(0, 1) == int(works_day_1))
+        out = solve_cp(v, OPTS, OPTS.time_limit_s)
+        assert out.has_solution is refused_possible
 
 
 def test_preference_and_isolated_day_off_penalties() -> None:

@@ -80,12 +80,22 @@ def add_requested_leave(v: Vars) -> list[Penalty]:
         g = v.grant(li)
         if isinstance(g, int):
             continue
+        hits = []
         for d in range(max(0, lv.start // DAY - 1), min(p.days, -(-lv.end // DAY))):
             for o in v.agent_options(a, d):
                 opt = v.option(o)
                 hit = (d in lv.days()) if lv.whole_days else opt.overlaps(lv.start, lv.end)
                 if hit:
-                    v.model.add_implication(g, v.x(a, o).negated())
+                    x = v.x(a, o)
+                    hits.append(x)
+                    if isinstance(x, int):  # decided outside a window
+                        if x:
+                            v.model.add(g == 0)
+                    else:
+                        v.model.add_implication(g, x.negated())
+        # refused means rostered into it: an agent left off anyway has the leave (and its
+        # credit), as the validator reads a roster
+        v.add(sum(hits) >= 1, when=[g.negated()])
         days = max(1, len([d for d in lv.days() if 0 <= d < p.days])) if lv.whole_days else 1
         v.penalize(
             "leave.request_denied",
