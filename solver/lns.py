@@ -49,8 +49,8 @@ def improve(
             model.add_hint(model.get_int_var_from_proto_index(index), value)
         step = Vars(model=model, inst=v.inst)
         out = solve_cp(step, options.model_copy(update={"seed": done}), min(step_s, left()))
-        better = out.objective is not None and best.objective is not None
-        if out.has_solution and better and out.objective <= best.objective + 1e-9:  # type: ignore[operator]
+        scored = out.objective is not None and best.objective is not None
+        if out.has_solution and scored and out.objective <= best.objective + 1e-9:  # type: ignore[operator]
             best, values = out, _values(out)
     return best, done
 

@@ -334,11 +334,12 @@ def _weekly_plan(
                 first, proven = None, False
             if first is not None:
                 break
-        if first is None:
-            if not proven:
-                raise MasterUnknown
+        if first is None and proven:
             return None
-        clock.report("master", None, None, f"weeks of {len(holders)} role holders")
+        if first is None:  # no holders' weeks in time: the group master plans them too
+            clock.report("master", None, None, "role holders planned with their groups")
+        else:
+            clock.report("master", None, None, f"weeks of {len(holders)} role holders")
     try:
         plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
     except MasterUnknown:  # no plan yet: give it a larger share before giving up
