@@ -7,9 +7,10 @@ When distinct shifts cost something (``weights.distinct_shift``), the model is a
 problem whose LP bound is weak, and CP-SAT's generic search stalls on it. Three steps help.
 First, the same model restricted to shifts that start and end where the demand steps up or
 down (``_aligned_start``; a far smaller search) gives a first solution; it hints the solve of
-the whole model, which may prove it optimal. Then, a large-neighbourhood search over the *set of shifts used* takes over: each step keeps
-the used/unused decision of most shifts, frees those starting or ending in a window of the day
-(or a random share of them), and re-solves with every count free from the current solution.
+the whole model, which may prove it optimal. Then a large-neighbourhood search over the *set
+of shifts used* takes over: each step keeps the used/unused decision of most shifts, frees those
+starting or ending in a window of the day (or a random share of them), and re-solves with every
+count free from the current solution.
 With the set of shifts fixed, the counts are an interval-covering problem that CP-SAT solves
 almost at once, so many steps fit in a few seconds. Steps are accepted when they are no worse.
 
