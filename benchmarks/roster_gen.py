@@ -176,10 +176,13 @@ def generate_problem(
                 preferred_shift_types=prefs,
             )
         )
-    # team leads: enough for one on duty around the clock while others take breaks
-    # two leads per night (one covers the other's breaks): >= 14 lead-nights a week, about
-    # 4 nights each; days need early, day and late leads with overlaps
-    n_night = max(5, n_agents // 30)
+    # team leads: enough for one on duty around the clock while others take breaks.
+    # A lone lead's night breaks (23:30-04:30) cannot be covered, so every night needs two:
+    # >= 14 lead-nights a week. A nights contract (36-40 paid hours) holds 3-4 nights, and
+    # leave on a day also rules out the night before it, so at least eight (with five or seven,
+    # two leads on every night was provably impossible at 50 agents). Days need early, day and
+    # late leads with overlaps.
+    n_night = max(8, n_agents // 20)
     n_leads = n_night + max(7, n_agents // 15)
     for j in range(n_leads):
         idx = (j * 7919) % n_agents
@@ -192,7 +195,16 @@ def generate_problem(
     hours = {"full_time": 38.5, "nights": 38.0, "part_time": 20.0}
     supply_slots = sum(hours[a.contract] for a in agents) * 60 / SLOT * days / 7
     supply_slots *= 0.87  # minus breaks, briefings and leave
-    shares = {"phone": 0.55, "chat": 0.27, "messages": 0.18}
+    # each channel's share of the work follows the hours of the agents skilled for it (a
+    # multi-skilled agent's hours split evenly), so no channel asks more than its staff can
+    # give: with fixed shares (55/27/18 %) the seeded draw at 50 agents left messages with
+    # 7 skilled agents and more work than their whole contracted week
+    skilled_hours = {c: 0.0 for c in ("phone", "chat", "messages")}
+    for a in agents:
+        for c in a.skills:
+            skilled_hours[c] += hours[a.contract] / len(a.skills)
+    total_hours = sum(skilled_hours.values())
+    shares = {c: h / total_hours for c, h in skilled_hours.items()}
     shape = _curve(days, 1.0, 0.0)
     first_shift = 7 * 60 // SLOT  # the first shifts start at 06:00, briefing first
     channels = []
