@@ -4,14 +4,19 @@
    rest, days off, paid hours) with one assumption literal per rule instance; a conflict is a
    minimal subset of literals that cannot hold together (CP-SAT's sufficient assumptions,
    shrunk by deletion).
-2. Together: the exact model (small problems) or the aggregate model (large ones) with literals
+2. Each role alone: its holders with their own rules, and the role's count on shift in every
+   slot it is needed (breaks left out, so a shortfall is a proof); the fewest slots that must
+   stay short are named.
+3. Together: the exact model (small problems) or the aggregate model (large ones) with literals
    on staffing floors, role cover and the break cap. For floors and role cover, the relaxation
    is found by a model that lets those requirements fall short at least cost.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +26,7 @@ from solver.model import build_aggregate, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.schema import Conflict
-from solver.shifts import clock
+from solver.shifts import clock, slot_range_name
 from solver.variables import Vars
 
 __all__ = ["explain"]
@@ -233,10 +238,81 @@ def _relax_counts(
     return "relax the rules listed together"
 
 
+def _runs(slots: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for t in sorted(slots):
+        if runs and runs[-1][1] == t - 1:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+def _role_conflicts(inst: Instance, options: SolveOptions, deadline: float) -> list[Conflict]:
+    """Each role on its own: can its holders, each with their own rules (contract, leave, days
+    off, rest), be on shift ``count`` at a time wherever the role is needed? Breaks are left
+    out, so a shortfall found here holds for every roster. The fewest slots short are named."""
+    p = inst.problem
+    conflicts = []
+    for req in p.roles:
+        wanted = [t for t, on in enumerate(req.slots) if on]
+        holders = {prep.index for prep in inst.agents if req.role in prep.agent.roles}
+        left = deadline - time.perf_counter()
+        if not wanted or left <= 0.5:
+            continue
+        others = {prep.index: [] for prep in inst.agents if prep.index not in holders}
+        v = build_exact(inst, free=holders, fixed=others, core=False)
+        covering: dict[int, list[Any]] = defaultdict(list)
+        for (a, o), var in v.x_.items():
+            if a in holders and not isinstance(var, int):
+                for t in inst.options[o].slots:
+                    tt = p.slot_index(t)
+                    if tt is not None:
+                        covering[tt].append(var)
+        short = {}
+        for t in wanted:
+            gap = v.model.new_int_var(0, req.count, f"short[{req.role},{t}]")
+            v.model.add(sum(covering.get(t, [])) + gap >= req.count)
+            short[t] = gap
+        v.model.minimize(sum(short.values()))
+        out = solve_cp(v, options, max(0.5, min(_PER_CALL * 2, left)))
+        if not out.has_solution or not out.bound or out.bound <= 0:
+            continue  # coverable (or not proven short in time): nothing to say
+        missing = [t for t, gap in short.items() if out.solver.value(gap) > 0]
+        runs = _runs(missing)
+        names = [slot_range_name(p.horizon_start, a, b, p.slot_minutes) for a, b in runs[:4]]
+        more = f" and {len(runs) - 4} more" if len(runs) > 4 else ""
+        where = f" ({req.label})" if req.label else ""
+        if out.optimal:
+            count = f"at best {len(missing)} slots stay short"
+        else:
+            least = math.ceil(out.solver.best_objective_bound - 1e-6)
+            count = f"at least {least} slots stay short (the best found leaves {len(missing)})"
+        conflicts.append(
+            Conflict(
+                message=(
+                    f"role_coverage {req.role}{where}: {req.count} on duty is needed, but the "
+                    f"{len(holders)} agents with role {req.role} cannot be on shift then on "
+                    f"{', '.join(names)}{more} (their contracts, leave, days off and rest "
+                    "allow no more)"
+                ),
+                rules=("role_coverage", "contract", "leave", "rest"),
+                relaxation=(
+                    f"give role {req.role} to more agents who may work those hours, or lower "
+                    f"its count there: {count} with the current holders"
+                ),
+            )
+        )
+    return conflicts
+
+
 def explain(inst: Instance, options: SolveOptions, time_limit_s: float) -> list[Conflict]:
     """Conflicting hard rules in plain words (empty when none is found in time)."""
     deadline = time.perf_counter() + time_limit_s
     conflicts = _agent_conflicts(inst, options, deadline)
+    if conflicts:
+        return conflicts
+    conflicts = _role_conflicts(inst, options, deadline)
     if conflicts:
         return conflicts
     return _global_conflicts(inst, options, deadline)

@@ -41,10 +41,13 @@ def solve_group_master(
     options: SolveOptions,
     time_limit: float,
     fixed: MasterPlan | None = None,
+    strict_floors: bool = False,
 ) -> MasterPlan | None:
     """Family counts per group and day (see the module docstring); ``fixed``: a plan of some
-    agents' weeks (``assign`` and ``special``) that their groups keep. None when the group rules
-    cannot hold, MasterUnknown when no plan was found in time."""
+    agents' weeks (``assign`` and ``special``) that their groups keep; ``strict_floors``: the
+    floors (on the families' reach and on expected availability) hard instead of elastic.
+    None when the group rules (and strict floors) cannot hold, MasterUnknown when no plan was
+    found in time."""
     p = inst.problem
     model = cp_model.CpModel()
     v = Vars(model=model, inst=inst)
@@ -215,11 +218,13 @@ def solve_group_master(
     for c, ch in enumerate(p.channels):
         for t, floor in enumerate(ch.min_staff or ()):
             if floor > 0:
-                at_least(model, obj, sum(ready.get((c, t), [])), floor, False, f"ms[{c},{t}]")
+                have = sum(ready.get((c, t), []))
+                at_least(model, obj, have, floor, strict_floors, f"ms[{c},{t}]")
                 # and with breaks spread over their windows: an agent more wherever breaks
                 # may fall, so the day models can place every break and keep the floor
                 name = f"mb[{c},{t}]"
-                at_least(model, obj, sum(expect.get((c, t), [])), 100 * floor, False, name, 0.01)
+                have = sum(expect.get((c, t), []))
+                at_least(model, obj, have, 100 * floor, strict_floors, name, 0.01)
     # breaks spread over their windows within share x on shift (the cap, ceil(share x on
     # shift), less its rounding: placed breaks peak above their average), elastic: so the day
     # models can place them, e.g. enough staff on shift around a long lunch window

@@ -251,6 +251,11 @@ def _repair_targets(
         ]
         first = min((inst.options[o].day for o in covering), default=t // spd)
         days = range(max(0, first), min(p.days, t // spd + 1))
+        if rng.random() < 0.5:
+            # half the time their whole week, fewer of them: an agent at their weekly limit
+            # (hours, days off) can take the shift only by giving up another day's
+            days = range(p.days)
+            size = max(2, size // 2)
     elif agent_rules:
         x = rng.choice(agent_rules)
         pool = [inst.agent(x.agent).index] if x.agent else []
@@ -323,8 +328,13 @@ def refine(
             if report:
                 report(state)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
-    # most floors and role cover that the first placement broke)
-    for d in range(p.days):
+    # most floors, role cover and break caps that the first placement broke); days with broken
+    # rules first, in case the time runs out
+    broken_days: dict[int, int] = defaultdict(int)
+    for x in state.validation.violations:
+        if x.slot is not None:
+            broken_days[min(p.days - 1, x.slot // slots_per_day(inst))] += 1
+    for d in sorted(range(p.days), key=lambda d: (-broken_days.get(d, 0), d)):
         if time_left() <= 2.0:
             break
         state = _try_breaks(inst, state, range(d, d + 1), options, time_left, report)

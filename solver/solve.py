@@ -340,10 +340,22 @@ def _weekly_plan(
             clock.report("master", None, None, "role holders planned with their groups")
         else:
             clock.report("master", None, None, f"weeks of {len(holders)} role holders")
-    try:
-        plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
-    except MasterUnknown:  # no plan yet: give it a larger share before giving up
-        plan = solve_group_master(inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first)
+    plan: MasterPlan | None = None
+    if any(any(ch.min_staff) for ch in inst.problem.channels):
+        # floors hard first (a guide the elastic version's search lacks: it may leave a lone
+        # agent on a night whose breaks then leave the floor empty); elastic when they cannot
+        # hold or nothing was found in time
+        try:
+            plan = solve_group_master(
+                inst, fam, options, max(2.0, 0.06 * total), fixed=first, strict_floors=True
+            )
+        except MasterUnknown:
+            plan = None
+    if plan is None:
+        try:
+            plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
+        except MasterUnknown:  # no plan yet: give it a larger share before giving up
+            plan = solve_group_master(inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first)
     if plan is not None and first is not None:
         plan.assign = dict(first.assign)
         plan.grants.update(first.grants)

@@ -31,6 +31,7 @@ from solver.schema import (
     RosterProblem,
     ShiftAssignment,
     SolveStatus,
+    Weights,
     WorkSegment,
 )
 from solver.solve import exact_portfolio, solve
@@ -287,6 +288,40 @@ def test_role_cover_beyond_the_leads_is_explained() -> None:
     assert "team_lead" in " ".join(c.message for c in r.explanation)
 
 
+def test_role_cover_short_on_a_day_of_leave_names_the_day() -> None:
+    """Two leads cover 07:00-22:00 with an early and a late shift a day; on Tuesday one is on
+    leave, so the lone lead cannot cover the whole day: the explanation says the role, the day
+    and the hours, and proposes a relaxation."""
+    leads = tuple(
+        Agent(id=f"a{i}", contract="ft", skills=("phone",), roles=("team_lead",)) for i in range(2)
+    )
+    roles = (
+        RoleRequirement(
+            role="team_lead",
+            count=1,
+            slots=tuple(7 <= t % 24 < 22 for t in range(3 * 24)),
+            label="while the phones are open",
+        ),
+    )
+    leave = (
+        Leave(
+            agent_id="a1",
+            kind=LeaveKind.annual,
+            status=LeaveStatus.approved,
+            start=DAY,
+            end=2 * DAY,
+        ),
+    )
+    p = tiny(days=3, agent_list=leads, roles=roles, leave=leave, required={})
+    r = solve(p, SolveOptions(time_limit_s=20, seed=0))
+    assert r.status is SolveStatus.infeasible
+    text = " ".join(c.message for c in r.explanation)
+    assert "role_coverage team_lead (while the phones are open)" in text
+    assert "Tue 08 Dec" in text and "Mon 07 Dec" not in text and "Wed 09 Dec" not in text
+    relax = " ".join(c.relaxation for c in r.explanation)
+    assert "give role team_lead to more agents" in relax and "slots stay short" in relax
+
+
 def test_generated_centre_gets_a_valid_roster() -> None:
     """Three channels (one deferred), breaks and lunch, team leads, leave, requests, training,
     multi-skilled agents: the pipeline's roster passes the validator."""
@@ -327,3 +362,40 @@ def test_random_feasible_problems_solve_to_valid_rosters(seed: int) -> None:
         contracts=(Contract(id="ft", hours_min=0, hours_max=60),),
     )
     _checked(p, SolveOptions(time_limit_s=8, seed=0, exact_max_agents=rng.choice([0, 100])))
+
+
+# --------------------------------------------------------------------------- shift design
+def test_shift_design_uses_the_demand_steps() -> None:
+    """Demand that is two shift-shaped blocks (3 agents 07:00-15:00, 2 more 11:00-19:00) on
+    15-minute slots, shift types that may start every 15 minutes for 3 hours with lengths of
+    7-9 hours: the design finds the two shifts, with nothing short or over."""
+    from solver.design import _change_minutes, design_shifts
+    from solver.soft import SOFT_RULES
+
+    slot, days = 15, 2
+    per_day = 1440 // slot
+    req = tuple(
+        (3 if 7 * 60 <= m < 15 * 60 else 0) + (2 if 11 * 60 <= m < 19 * 60 else 0)
+        for m in ((t % per_day) * slot for t in range(days * per_day))
+    )
+    types = (
+        shift_type("morning", 6 * 60, 9 * 60, 420, start_step=15, length_max=540, length_step=15),
+        shift_type("mid", 10 * 60, 13 * 60, 420, start_step=15, length_max=540, length_step=15),
+    )
+    p = tiny(
+        days=days,
+        slot=slot,
+        agents=8,
+        shift_types=types,
+        channels=(Channel(id="phone", required=req),),
+        contracts=(Contract(id="ft", hours_min=0, hours_max=60, days_off_per_week=0),),
+        weights=Weights(distinct_shift=50.0),
+        disabled_rules=tuple(
+            r for r in SOFT_RULES if r not in ("coverage.under", "coverage.over", "shifts.distinct")
+        ),
+    )
+    assert _change_minutes(p) == {7 * 60, 11 * 60, 15 * 60, 19 * 60}
+    res = design_shifts(p, SolveOptions(time_limit_s=10, workers=2, seed=0))
+    used = {(s.start, s.length) for s in res.shifts}
+    assert used == {(7 * 60, 480), (11 * 60, 480)}
+    assert res.objective == pytest.approx(2 * 50.0)
