@@ -171,7 +171,7 @@ def _aligned_start(
     model = v.model.clone()
     for var in off:
         model.add(model.get_int_var_from_proto_index(var.index) == 0)
-    out = solve_cp(SimpleNamespace(model=model), options, limit)
+    out = solve_cp(SimpleNamespace(model=model), options, limit)  # type: ignore[arg-type]
     return out if out.has_solution else None
 
 

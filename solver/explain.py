@@ -26,7 +26,7 @@ from solver.model import build_aggregate, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.schema import Conflict
-from solver.shifts import clock, slot_range_name
+from solver.shifts import clock, slot_range_name, slot_runs
 from solver.variables import Vars
 
 __all__ = ["explain"]
@@ -238,16 +238,6 @@ def _relax_counts(
     return "relax the rules listed together"
 
 
-def _runs(slots: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for t in sorted(slots):
-        if runs and runs[-1][1] == t - 1:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return runs
-
-
 def _role_conflicts(inst: Instance, options: SolveOptions, deadline: float) -> list[Conflict]:
     """Each role on its own: can its holders, each with their own rules (contract, leave, days
     off, rest), be on shift ``count`` at a time wherever the role is needed? Breaks are left
@@ -260,7 +250,9 @@ def _role_conflicts(inst: Instance, options: SolveOptions, deadline: float) -> l
         left = deadline - time.perf_counter()
         if not wanted or left <= 0.5:
             continue
-        others = {prep.index: [] for prep in inst.agents if prep.index not in holders}
+        others: dict[int, list[int]] = {
+            prep.index: [] for prep in inst.agents if prep.index not in holders
+        }
         v = build_exact(inst, free=holders, fixed=others, core=False)
         covering: dict[int, list[Any]] = defaultdict(list)
         for (a, o), var in v.x_.items():
@@ -279,7 +271,7 @@ def _role_conflicts(inst: Instance, options: SolveOptions, deadline: float) -> l
         if not out.has_solution or not out.bound or out.bound <= 0:
             continue  # coverable (or not proven short in time): nothing to say
         missing = [t for t, gap in short.items() if out.solver.value(gap) > 0]
-        runs = _runs(missing)
+        runs = slot_runs(sorted(missing))
         names = [slot_range_name(p.horizon_start, a, b, p.slot_minutes) for a, b in runs[:4]]
         more = f" and {len(runs) - 4} more" if len(runs) > 4 else ""
         where = f" ({req.label})" if req.label else ""

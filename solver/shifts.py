@@ -18,6 +18,7 @@ __all__ = [
     "enumerate_options",
     "night_minutes",
     "slot_range_name",
+    "slot_runs",
 ]
 
 
@@ -150,3 +151,14 @@ def slot_range_name(start: date, first: int, last: int, slot_minutes: int) -> st
     if b // DAY > a // DAY and b % DAY:
         return f"{day_name(start, a // DAY)} {clock(a)}-{day_name(start, b // DAY)} {end}"
     return f"{day_name(start, a // DAY)} {clock(a)}-{end}"
+
+
+def slot_runs(slots: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive slots, (first, last) inclusive, from a sorted list without repeats."""
+    runs: list[tuple[int, int]] = []
+    for t in slots:
+        if runs and runs[-1][1] == t - 1:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs

@@ -42,7 +42,7 @@ from solver.schema import (
     ShiftAssignment,
     SolveStatus,
 )
-from solver.shifts import slot_range_name
+from solver.shifts import slot_range_name, slot_runs
 from solver.validate import Validation, validate
 from solver.variables import FixedShift
 
@@ -444,7 +444,7 @@ def _leave_decisions(
         if short:
             parts = []
             for ch, slots in short.items():
-                runs = _slot_runs(sorted(set(slots)))
+                runs = slot_runs(sorted(set(slots)))
                 text = ", ".join(
                     slot_range_name(p.horizon_start, a, b, p.slot_minutes) for a, b in runs[:3]
                 )
@@ -460,16 +460,6 @@ def _leave_decisions(
             LeaveDecision(leave_index=li, agent_id=lv.agent_id, granted=False, reason=reason)
         )
     return out
-
-
-def _slot_runs(slots: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for t in slots:
-        if runs and runs[-1][1] == t - 1:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return runs
 
 
 def _result(
