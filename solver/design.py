@@ -23,16 +23,16 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.lns import Neighbourhood, improve
-from solver.model import build_aggregate, solve_cp
+from solver.lns import Neighbourhood, full_hint, improve, solution_values
+from solver.model import CpOutcome, build_aggregate, solve_cp
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.schema import DAY, RosterProblem, SolveStatus
+from solver.variables import Vars
 
 __all__ = ["DesignResult", "DesignedShift", "design_shifts"]
 
@@ -85,7 +85,7 @@ def design_shifts(problem: RosterProblem, options: SolveOptions | None = None) -
     used = {k: var for k, var in v.distinct_.items() if not isinstance(var, int)}
     start = _aligned_start(v, problem, used, options, ALIGNED_SHARE * left()) if used else None
     first_limit = left() if not used else max(0.05, FIRST_SHARE * left())
-    hint = None if start is None else dict(zip(_all_vars(v), _values(start), strict=False))
+    hint = None if start is None else full_hint(v.model, solution_values(start))
     out = solve_cp(v, options, max(0.05, first_limit), hint=hint)
     bound, optimal = out.bound, out.optimal
     if start is not None and (
@@ -154,8 +154,12 @@ def _change_minutes(problem: RosterProblem) -> set[int]:
 
 
 def _aligned_start(
-    v: Any, problem: RosterProblem, used: dict[tuple[int, int], Any], options: Any, limit: float
-) -> Any:
+    v: Vars,
+    problem: RosterProblem,
+    used: dict[tuple[int, int], Any],
+    options: SolveOptions,
+    limit: float,
+) -> CpOutcome | None:
     """A first solution using only shifts that start and end where the demand steps up or down
     (when demand is a sum of shift-shaped blocks, as planners' curves often are, the best
     designs use such shifts): the same model with every other shift unused, which is much
@@ -171,16 +175,8 @@ def _aligned_start(
     model = v.model.clone()
     for var in off:
         model.add(model.get_int_var_from_proto_index(var.index) == 0)
-    out = solve_cp(SimpleNamespace(model=model), options, limit)  # type: ignore[arg-type]
+    out = solve_cp(Vars(model=model, inst=v.inst), options, limit)
     return out if out.has_solution else None
-
-
-def _all_vars(v: Any) -> list[Any]:
-    return [v.model.get_int_var_from_proto_index(i) for i in range(len(v.model.proto.variables))]
-
-
-def _values(out: Any) -> list[int]:
-    return [int(x) for x in out.solver.response_proto.solution]
 
 
 def _window_neighbourhood(used: dict[tuple[int, int], Any]) -> Neighbourhood:

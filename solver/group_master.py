@@ -22,9 +22,9 @@ from solver.master import (
     MasterPlan,
     MasterUnknown,
     add_band_cover,
+    add_family_supply,
     at_least,
     band_minutes,
-    split_channels,
 )
 from solver.model import solve_cp
 from solver.options import SolveOptions
@@ -193,26 +193,15 @@ def solve_group_master(
                         tt = p.slot_index(t)
                         if tt is not None:
                             on_break[(skills[0], tt)].append(round(100 * val) * c_var)
-                split = split_channels(model, c_var, skills, f"q[{g},{d},{f}]")
-                band_avail: dict[int, float] = defaultdict(float)
-                for t, val in fam.avail[(f, d)].items():
-                    tt = p.slot_index(t)
-                    if tt is not None:
-                        band_avail[tt // per_band] += val
-                for b, val in band_avail.items():
-                    for c, q in split:
-                        supply[(c, b)].append(round(100 * val) * q)
+                split = add_family_supply(
+                    model, inst, fam, (g, d, f), c_var, skills, per_band, supply, ready
+                )
                 for t, val in fam.avail[(f, d)].items():
                     tt = p.slot_index(t)
                     if tt is not None:
                         for c, q in split:
                             if c in floored:
                                 expect[(c, tt)].append(round(100 * val) * q)
-                for t in fam.reach[(f, d)]:
-                    tt = p.slot_index(t)
-                    if tt is not None:
-                        for c, q in split:
-                            ready[(c, tt)].append(q)
     obj: list[Any] = []
     add_band_cover(model, inst, supply, per_band, obj)
     for c, ch in enumerate(p.channels):

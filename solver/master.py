@@ -33,7 +33,14 @@ from solver.shifts import ShiftOption
 from solver.units import batches, work_units
 from solver.variables import ELASTIC_WEIGHT, Expr, Vars
 
-__all__ = ["Families", "MasterPlan", "MasterUnknown", "families", "solve_master"]
+__all__ = [
+    "Families",
+    "MasterPlan",
+    "MasterUnknown",
+    "add_family_supply",
+    "families",
+    "solve_master",
+]
 
 
 @dataclass
@@ -255,20 +262,7 @@ def solve_master(
         k = inst.groups[g][0]
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
         roles = inst.classes[k][1]
-        split = split_channels(model, c_var, skills, f"q[{g},{d},{f}]")
-        band_avail: dict[int, float] = defaultdict(float)
-        for t, val in fam.avail[(f, d)].items():
-            tt = p.slot_index(t)
-            if tt is not None:
-                band_avail[tt // per_band] += val
-        for b, val in band_avail.items():
-            for c, q in split:
-                supply[(c, b)].append(round(100 * val) * q)
-        for t in fam.reach[(f, d)]:
-            tt = p.slot_index(t)
-            if tt is not None:
-                for c, q in split:
-                    ready[(c, tt)].append(q)
+        add_family_supply(model, inst, fam, (g, d, f), c_var, skills, per_band, supply, ready)
         for t, share in fam.duty[(f, d)].items():
             tt = p.slot_index(t)
             if tt is not None:
@@ -327,6 +321,40 @@ def solve_master(
         li: bool(g if isinstance(g, int) else sol.value(g)) for li, g in v.grant_.items()
     }
     return plan
+
+
+def add_family_supply(
+    model: cp_model.CpModel,
+    inst: Instance,
+    fam: Families,
+    key: tuple[int, int, int],
+    count: Expr,
+    skills: list[int],
+    per_band: int,
+    supply: dict[tuple[int, int], list[Expr]],
+    ready: dict[tuple[int, int], list[Expr]],
+) -> list[tuple[int, Expr]]:
+    """``count`` shifts of family f on day d for group g (``key`` = (g, d, f)) split over the
+    group's channels; each channel's part adds the family's average availability to ``supply``
+    per (channel, band), x 100, and counts toward ``ready`` per (channel, slot) of the family's
+    reach. Returns the split."""
+    p = inst.problem
+    g, d, f = key
+    split = split_channels(model, count, skills, f"q[{g},{d},{f}]")
+    band_avail: dict[int, float] = defaultdict(float)
+    for t, val in fam.avail[(f, d)].items():
+        tt = p.slot_index(t)
+        if tt is not None:
+            band_avail[tt // per_band] += val
+    for b, val in band_avail.items():
+        for c, q in split:
+            supply[(c, b)].append(round(100 * val) * q)
+    for t in fam.reach[(f, d)]:
+        tt = p.slot_index(t)
+        if tt is not None:
+            for c, q in split:
+                ready[(c, tt)].append(q)
+    return split
 
 
 def add_band_cover(

@@ -442,6 +442,15 @@ class RosterProblem(_Model):
             return None
         return (self.horizon_start.weekday() + day) // 7
 
+    def weekend_days(self) -> dict[int, list[int]]:
+        """The horizon's Saturdays and Sundays grouped by ``weekend_of``."""
+        out: dict[int, list[int]] = {}
+        for d in range(self.days):
+            w = self.weekend_of(d)
+            if w is not None:
+                out.setdefault(w, []).append(d)
+        return out
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         errors: list[str] = []

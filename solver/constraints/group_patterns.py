@@ -6,8 +6,6 @@ of working days and days off have no group form here (leaving them out is still 
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from solver.constraints.aggregate import group_option_count
 from solver.soft import Penalty
 from solver.variables import Expr, Vars
@@ -90,11 +88,7 @@ def add_group_weekends(v: Vars) -> list[Penalty]:
     """Members working a weekend are at least those working its Saturday (or its Sunday); over
     the horizon at most the members' weekend maxima summed."""
     p = v.inst.problem
-    weekends: dict[int, list[int]] = defaultdict(list)
-    for d in range(p.days):
-        w = p.weekend_of(d)
-        if w is not None:
-            weekends[w].append(d)
+    weekends = p.weekend_days()
     for g, members in enumerate(v.inst.group_members):
         most = v.inst.agents[members[0]].contract.max_working_weekends
         if most is None or most >= len(weekends):

@@ -4,8 +4,6 @@ working weekends."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from solver.shifts import day_name
 from solver.soft import Penalty
 from solver.variables import Expr, Vars
@@ -186,11 +184,7 @@ def add_max_weekends(v: Vars) -> list[Penalty]:
     """Hard: at most ``contract.max_working_weekends`` weekends with a shift on Saturday or
     Sunday (a weekend cut by the horizon counts by the days inside it)."""
     p = v.inst.problem
-    weekends: dict[int, list[int]] = defaultdict(list)
-    for d in range(p.days):
-        w = p.weekend_of(d)
-        if w is not None:
-            weekends[w].append(d)
+    weekends = p.weekend_days()
     for a in sorted(v.free_agents):
         prep = v.inst.agents[a]
         most = prep.contract.max_working_weekends
