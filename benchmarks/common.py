@@ -31,6 +31,23 @@ def machine() -> dict[str, Any]:
             check=False,
             timeout=10,
         ).stdout.strip()
+        changed = subprocess.run(  # code changed since that commit (results files aside)
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        ).stdout.strip()
+        if commit and changed:
+            commit += " + uncommitted changes"
     except OSError:
         commit = ""
     return {

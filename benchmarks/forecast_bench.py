@@ -175,6 +175,7 @@ def run_aht() -> dict[str, Any]:
             HandleTimeProfile,
             shape_half_life_days=1e9,
             level_half_life_days=1e9,
+            trend_smoothing=0.0,
             neighbour_weight=0.0,
         ),
         "ours: HandleTimeProfile defaults": HandleTimeProfile,

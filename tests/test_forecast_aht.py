@@ -46,8 +46,28 @@ def test_level_follows_a_recent_shift() -> None:
     h = queue_history(flat_history(28, aht, np.full(48, 40.0)))
     p = HandleTimeProfile().fit(h).profile
     assert 240 < p.mean() < 262
-    no_level = HandleTimeProfile(level_half_life_days=1e9, shape_half_life_days=1e9).fit(h)
+    no_level = HandleTimeProfile(
+        level_half_life_days=1e9, shape_half_life_days=1e9, trend_smoothing=0.0
+    ).fit(h)
     assert no_level.profile.mean() < 215
+
+
+def test_a_steady_drift_is_extrapolated_and_damped() -> None:
+    days = 28
+    aht = 200.0 + 2.0 * np.arange(days)[:, None] * np.ones((1, 48))  # +2 s a day
+    h = queue_history(flat_history(days, aht, np.full(48, 40.0)))
+    model = HandleTimeProfile().fit(h)
+    week = model.predict(7 * 48).reshape(7, 48).mean(axis=1)
+    flat = HandleTimeProfile(trend_smoothing=0.0).fit(h).predict(7 * 48)
+    assert np.all(np.diff(week) > 0)  # keeps rising ...
+    assert week[0] > flat.mean()  # ... from above the level alone (which lags the drift)
+    assert np.all(np.diff(np.diff(week)) < 0)  # ... ever more slowly (damped)
+    assert week[-1] < 200.0 + 2.0 * (days - 1 + 7)  # below the undamped straight line
+
+
+def test_no_trend_on_a_flat_history() -> None:
+    h = queue_history(flat_history(28, np.full((28, 48), 180.0), np.full(48, 40.0)))
+    np.testing.assert_allclose(HandleTimeProfile().fit(h).predict(7 * 48), 180.0)
 
 
 def test_predict_is_aligned_with_the_time_of_day() -> None:
@@ -60,8 +80,11 @@ def test_predict_is_aligned_with_the_time_of_day() -> None:
             handle_time_seconds=rec.handle_time_seconds[:cut],
         )
     )
-    model = HandleTimeProfile().fit(h)
+    model = HandleTimeProfile(trend_smoothing=0.0).fit(h)  # no trend: the profile itself
     np.testing.assert_allclose(model.predict(8), model.profile[np.r_[42:48, 0:2]])
+    trended = HandleTimeProfile().fit(h)
+    ratio = trended.predict(8) / trended.profile[np.r_[42:48, 0:2]]
+    assert np.ptp(ratio[:6]) < 1e-12 and np.ptp(ratio[6:]) < 1e-12  # one factor per day ahead
 
 
 def test_no_handle_times_is_an_error() -> None:
@@ -72,6 +95,8 @@ def test_no_handle_times_is_an_error() -> None:
     assert backtest_handle_time(queue_history(rec)) == (None, None)
     with pytest.raises(ValueError, match="half-lives"):
         HandleTimeProfile(level_half_life_days=0)
+    with pytest.raises(ValueError, match="damping"):
+        HandleTimeProfile(damping=1.0)
     with pytest.raises(RuntimeError, match="fit"):
         HandleTimeProfile().predict(1)
 
