@@ -8,6 +8,7 @@ slots at the under-cover weight, an extra one at the over-cover weight.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -42,34 +43,88 @@ def disaggregate(
     options: SolveOptions,
     budget: float,
     skip: set[int] | None = None,
+    named: dict[int, list[int]] | None = None,
 ) -> dict[int, list[int]]:
     """Options worked per agent: each group's counts ``target[(group, option)]`` spread over its
     members (``special``: options already decided for special agent-days; ``grants``: request
-    decisions; ``skip``: groups whose members are named already). Raises GroupInfeasibleError
-    when a member's own rules cannot hold."""
+    decisions; ``skip``: groups whose members are named already, ``named`` their options).
+    Raises GroupInfeasibleError when a member's own rules cannot hold."""
     chosen: dict[int, list[int]] = {}
     skip = skip or set()
-    total = max(1, sum(len(m) for g, m in enumerate(inst.group_members) if g not in skip))
-    for g, members in enumerate(inst.group_members):
-        if g in skip:
-            continue
-        share = max(0.5, budget * len(members) / total)
-        chosen.update(_group(inst, g, members, target, grants, special, options, share))
+    planned = _planned(inst, target, special, named or {})
+    needs = {
+        g: _floor_needs(inst, g, planned, _planned(inst, target, special, {}, g))
+        for g in range(len(inst.group_members))
+        if g not in skip
+    }
+    # groups that a floor depends on first and with five times the time per member: short of
+    # time a group misses targets, and there a missing shift leaves the floor short
+    weight = {g: len(inst.group_members[g]) * (5 if needs[g] else 1) for g in needs}
+    left = max(1, sum(weight.values()))
+    end = time.perf_counter() + budget
+    for g in sorted(weight, key=lambda g: (-weight[g] // len(inst.group_members[g]), g)):
+        members = inst.group_members[g]
+        # a share of the time still left: a group solved early leaves its time to the others
+        share = max(0.5, (end - time.perf_counter()) * weight[g] / left)
+        left -= weight[g]
+        chosen.update(_group(inst, g, members, target, grants, special, options, share, needs[g]))
     return chosen
 
 
+def _planned(
+    inst: Instance,
+    target: dict[tuple[int, int], int],
+    special: dict[int, list[int]],
+    named: dict[int, list[int]],
+    group: int | None = None,
+) -> dict[tuple[int, int], int]:
+    """Planned shifts on shift per (floored channel, slot), every shift of a skilled agent
+    counted (breaks aside); ``group``: that group's alone."""
+    p = inst.problem
+    floored = {c for c, ch in enumerate(p.channels) if any(ch.min_staff or ())}
+    out: dict[tuple[int, int], int] = defaultdict(int)
+
+    def add(k: int, o: int, n: int) -> None:
+        for c in inst.classes[k][0]:
+            ci = inst.channel_index[c]
+            if ci in floored:
+                for t in inst.options[o].slots:
+                    if t < p.n_slots:
+                        out[(ci, t)] += n
+
+    for (g, o), n in target.items():
+        if group is None or g == group:
+            add(inst.groups[g][0], o, n)
+    for a, opts in list(special.items()) + ([] if group is not None else list(named.items())):
+        if group is None or inst.agents[a].group_index == group:
+            for o in opts:
+                add(inst.agents[a].class_index, o, 1)
+    return out
+
+
+def _floor_needs(
+    inst: Instance, g: int, planned: dict[tuple[int, int], int], own: dict[tuple[int, int], int]
+) -> dict[tuple[int, int], int]:
+    """(channel, slot) -> agents group g must have on shift there: the floor plus one (to cover
+    a break) less what the other groups' planned shifts bring; only where that is above 0."""
+    out: dict[tuple[int, int], int] = {}
+    for c in inst.classes[inst.groups[g][0]][0]:
+        ci = inst.channel_index[c]
+        for t, floor in enumerate(inst.problem.channels[ci].min_staff or ()):
+            if floor > 0:
+                need = floor + 1 - (planned.get((ci, t), 0) - own.get((ci, t), 0))
+                if need > 0:
+                    out[(ci, t)] = need
+    return out
+
+
 def _critical(inst: Instance, g: int, o: int) -> bool:
-    """Does a shift of this group and option count toward a role cover or a floor?"""
+    """Does a shift of this group and option count toward a role cover?"""
     k = inst.groups[g][0]
-    skills, roles = inst.classes[k]
+    roles = inst.classes[k][1]
     p = inst.problem
     slots = [t for t in inst.options[o].slots if t < p.n_slots]
-    if any(r.role in roles and any(r.slots[t] for t in slots) for r in p.roles):
-        return True
-    return any(
-        ch.id in skills and ch.min_staff and any(ch.min_staff[t] for t in slots)
-        for ch in p.channels
-    )
+    return any(r.role in roles and any(r.slots[t] for t in slots) for r in p.roles)
 
 
 def _one_by_one(
@@ -81,18 +136,24 @@ def _one_by_one(
     special: dict[int, list[int]],
     options: SolveOptions,
     time_limit: float,
+    needs: dict[tuple[int, int], int],
 ) -> dict[int, list[int]]:
     """No group solution in time: give the members their weeks one at a time, each taking what
     it can of the counts still wanted (small models, always quick)."""
     left = {key: n for key, n in target.items() if key[0] == g}
+    needs = dict(needs)
     out: dict[int, list[int]] = {}
     per_agent = max(0.5, time_limit / len(members))
     for a in members:
-        got = _group(inst, g, [a], left, grants, special, options, per_agent)
+        got = _group(inst, g, [a], left, grants, special, options, per_agent, needs)
         out.update(got)
         for o in got.get(a, []):
             if left.get((g, o), 0) > 0:
                 left[(g, o)] -= 1
+            for t in inst.options[o].slots:  # what this agent covers, the next need not
+                for key in [key for key in needs if key[1] == t]:
+                    needs[key] -= 1
+        needs = {key: n for key, n in needs.items() if n > 0}
     return out
 
 
@@ -105,6 +166,7 @@ def _group(
     special: dict[int, list[int]],
     options: SolveOptions,
     time_limit: float,
+    needs: dict[tuple[int, int], int],
     fix_special: bool = True,
 ) -> dict[int, list[int]]:
     model = cp_model.CpModel()
@@ -139,12 +201,23 @@ def _group(
         short = v.int_var(0, max(want, 0), f"short[{o}]")
         extra = v.int_var(0, len(members), f"extra[{o}]")
         model.add(have + short - extra == want)
-        # a missing shift may leave a floor or a role uncovered: far worse than under-cover
+        # a missing shift may leave a role uncovered: far worse than under-cover
         critical = _critical(inst, g, o)
         v.penalize(
             "disaggregate.short", str(o), short, w.under_cover * slots * (100 if critical else 1)
         )
         v.penalize("disaggregate.extra", str(o), extra, max(w.over_cover, 0.01) * slots)
+    # the floors the other groups' plans leave to this one (with an agent for the breaks): a
+    # shift missing there is far worse than one missing where others are on shift
+    covering: dict[int, list[Any]] = defaultdict(list)
+    for (_a, o), var in v.x_.items():
+        for t in inst.options[o].slots:
+            covering[t].append(var)
+    for (c, t), need in sorted(needs.items()):
+        have = sum(covering.get(t, []))
+        lack = v.int_var(0, need, f"lack[{c},{t}]")
+        model.add(have + lack >= need)
+        v.penalize("disaggregate.floor", f"{c}:{t}", lack, w.under_cover * 100)
     set_objective(v)
     out = solve_cp(v, options, time_limit)
     if not out.has_solution:
@@ -160,11 +233,14 @@ def _group(
                     special,
                     options,
                     time_limit,
+                    needs,
                     fix_special=False,
                 )
             raise GroupInfeasibleError(g)
         if len(members) > 1:
-            return _one_by_one(inst, g, members, target, grants, special, options, time_limit)
+            return _one_by_one(
+                inst, g, members, target, grants, special, options, time_limit, needs
+            )
         raise GroupInfeasibleError(g)
     result: dict[int, list[int]] = defaultdict(list)
     for (a, o), var in v.x_.items():

@@ -293,19 +293,41 @@ def _try_breaks(
     options: SolveOptions,
     time_left: Callable[[], float],
     report: Callable[[RosterState], None] | None,
+    around: list[int] | None = None,
 ) -> RosterState:
-    """Re-place the breaks and channels of every shift on ``days``; keep what is better."""
-    working = {
-        a for a, opts in state.chosen.items() if any(inst.options[o].day in days for o in opts)
-    }
+    """Re-place the breaks and channels of every shift on ``days`` (``around``: only of the
+    shifts within a few hours of these slots, a much smaller model); keep what is better."""
+    reach = 4 * 60 // inst.problem.slot_minutes
+
+    def near(o: int) -> bool:
+        opt = inst.options[o]
+        if opt.day not in days:
+            return False
+        if around is None:
+            return True
+        return any(
+            opt.first_slot - reach <= t < opt.first_slot + opt.n_slots + reach for t in around
+        )
+
+    working = {a for a, opts in state.chosen.items() if any(near(o) for o in opts)}
     if not working:
         return state
-    cand = _move(inst, state, working, days, options, min(time_left() - 1.0, 8.0), True)
+    limit = 8.0 if around is None else 3.0  # around a few slots: a small model
+    cand = _move(inst, state, working, days, options, min(time_left() - 1.0, limit), True)
     if cand is not None and cand.score < state.score:
         if report:
             report(cand)
         return cand
     return state
+
+
+def _broken_slots(inst: Instance, state: RosterState) -> dict[int, list[int]]:
+    """Day -> slots of its broken per-slot rules (floors, role cover, break cap)."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for x in state.validation.violations:
+        if x.slot is not None:
+            out[min(inst.problem.days - 1, x.slot // slots_per_day(inst))].append(x.slot)
+    return dict(out)
 
 
 def refine(
@@ -330,11 +352,16 @@ def refine(
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke); days with broken
     # rules first, in case the time runs out
-    broken_days: dict[int, int] = defaultdict(int)
-    for x in state.validation.violations:
-        if x.slot is not None:
-            broken_days[min(p.days - 1, x.slot // slots_per_day(inst))] += 1
-    for d in sorted(range(p.days), key=lambda d: (-broken_days.get(d, 0), d)):
+    # first only around the broken slots, day by day (small models, so every broken day gets
+    # its turn); then every shift of each day
+    broken = _broken_slots(inst, state)
+    for d in sorted(broken):
+        if time_left() <= 2.0:
+            break
+        days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
+        state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
+    broken = _broken_slots(inst, state)
+    for d in sorted(range(p.days), key=lambda d: (-len(broken.get(d, [])), d)):
         if time_left() <= 2.0:
             break
         state = _try_breaks(inst, state, range(d, d + 1), options, time_left, report)
@@ -347,7 +374,10 @@ def refine(
             for dd in (d, d - 1):
                 if dd >= 0 and (len(slot_rules), dd) not in tried and time_left() > 2.0:
                     tried.add((len(slot_rules), dd))
-                    state = _try_breaks(inst, state, range(dd, dd + 1), options, time_left, report)
+                    slots = [x.slot for x in slot_rules if x.slot is not None]
+                    state = _try_breaks(
+                        inst, state, range(dd, dd + 1), options, time_left, report, slots
+                    )
         target = _repair_targets(inst, state, rng, size) if state.validation.violations else None
         free, days = target if target else _random_targets(inst, rng, size, 1 + (fails % 2))
         cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 6.0))

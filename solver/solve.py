@@ -226,7 +226,7 @@ def _solve_pipeline(
     # 2. day models, forward
     t0 = clock.elapsed
     results: dict[int, DayResult] = {}
-    per_day = max(1.0, 0.40 * total / p.days)
+    per_day = max(1.0, 0.22 * total / p.days)
     for d in range(p.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
@@ -262,8 +262,9 @@ def _solve_pipeline(
                 dict(special),
                 plan.grants,
                 options,
-                max(1.0, 0.05 * total),
+                max(1.0, 0.20 * total),
                 skip=named_groups,
+                named=chosen,
             )
         )
     except GroupInfeasibleError:
@@ -275,10 +276,10 @@ def _solve_pipeline(
     t0 = clock.elapsed
     breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, results))
     channels = greedy_channels(inst, chosen, breaks)
+    roster = _replace_breaks(inst, state_of(inst, chosen, breaks, channels, plan.grants))
     phases["breaks"] = clock.elapsed - t0
     # 5. bounded refinement on the exact model: repair broken rules, then improve
     t0 = clock.elapsed
-    roster = state_of(inst, chosen, breaks, channels, plan.grants)
     clock.report(
         "refine",
         roster.validation.objective,
@@ -347,10 +348,13 @@ def _weekly_plan(
         # hold or nothing was found in time
         try:
             plan = solve_group_master(
-                inst, fam, options, max(2.0, 0.06 * total), fixed=first, strict_floors=True
+                inst, fam, options, max(2.0, 0.12 * total), fixed=first, strict_floors=True
             )
         except MasterUnknown:
             plan = None
+        clock.report(
+            "master", None, None, "floors hard" if plan else "floors cannot hold hard: elastic"
+        )
     if plan is None:
         try:
             plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
@@ -408,6 +412,43 @@ def _day_breaks(
             if starts:
                 out[(a, o)] = list(starts.pop())
     return out
+
+
+def _replace_breaks(inst: Instance, state: RosterState, rounds: int = 4) -> RosterState:
+    """The breaks that fall on a broken floor, role cover or break cap placed again, last and
+    greedily, with every other break kept (cheap: no model); kept while it breaks fewer rules."""
+    for _ in range(rounds):
+        culprits: set[tuple[int, int]] = set()
+        for x in state.validation.violations:
+            if x.slot is None:
+                continue
+            for a, opts in state.chosen.items():
+                agent = inst.agents[a].agent
+                if x.rule == "break_share":
+                    concerned = bool(agent.skills) and agent.skills[0] == x.subject
+                elif x.rule == "role_coverage":
+                    concerned = x.subject in agent.roles
+                else:
+                    concerned = x.subject in agent.skills
+                if not concerned:
+                    continue
+                for o in opts:
+                    windows = inst.options[o].break_windows
+                    if any(
+                        t0 <= x.slot < t0 + windows[b][2]
+                        for b, t0 in enumerate(state.breaks[(a, o)])
+                    ):
+                        culprits.add((a, o))
+        if not culprits:
+            break
+        kept = {key: starts for key, starts in state.breaks.items() if key not in culprits}
+        breaks = greedy_breaks(inst, state.chosen, fixed=kept)
+        channels = greedy_channels(inst, state.chosen, breaks)
+        cand = state_of(inst, state.chosen, breaks, channels, state.grants)
+        if cand.score >= state.score:
+            break
+        state = cand
+    return state
 
 
 def _leave_decisions(

@@ -1,0 +1,89 @@
+"""Pipeline stages on their own: naming agents from group counts, re-placing broken breaks."""
+
+from __future__ import annotations
+
+from roster_factory import flat_requirement, shift_type, tiny
+
+from solver.disaggregate import disaggregate
+from solver.greedy import greedy_channels
+from solver.options import SolveOptions
+from solver.prep import prepare
+from solver.refine import state_of
+from solver.schema import Agent, BreakRule, Channel, ChannelKind
+from solver.solve import _replace_breaks
+
+OPTIONS = SolveOptions(time_limit_s=5, workers=2, seed=0)
+
+
+def _option(inst, type_id: str) -> int:  # type: ignore[no-untyped-def]
+    return next(o.index for o in inst.options if o.type_id == type_id)
+
+
+def test_a_group_short_of_members_keeps_the_shift_a_floor_depends_on() -> None:
+    """One agent, two shifts wanted on the same day: the early one holds the morning floor
+    (nobody else is planned then), the late one is longer. Counts alone would keep the late
+    shift (a missing one costs its slots); the floor keeps the early one."""
+    req = flat_requirement(1, 60, {range(6, 24): 1})
+    floor = flat_requirement(1, 60, {range(6, 14): 1})
+    p = tiny(
+        days=1,
+        agents=1,
+        shift_types=(shift_type("early", 360, length=480), shift_type("late", 780, length=600)),
+        channels=(Channel(id="phone", kind=ChannelKind.voice, required=req, min_staff=floor),),
+    )
+    inst = prepare(p)
+    early, late = _option(inst, "early"), _option(inst, "late")
+    target = {(0, early): 1, (0, late): 1}
+    assert disaggregate(inst, target, {}, {}, OPTIONS, 2.0) == {0: [early]}
+    # two others already named on the morning (floor and a spare for breaks): the longer
+    # late shift is the one kept
+    people = (
+        Agent(id="a0", contract="ft", skills=("phone",)),
+        Agent(id="l1", contract="ft", skills=("phone",), roles=("lead",)),
+        Agent(id="l2", contract="ft", skills=("phone",), roles=("lead",)),
+    )
+    p2 = tiny(
+        days=1,
+        agent_list=people,
+        shift_types=p.shift_types,
+        channels=p.channels,
+    )
+    inst2 = prepare(p2)
+    leads = inst2.agents[1].group_index
+    assert inst2.agents[0].group_index != leads == inst2.agents[2].group_index
+    g = inst2.agents[0].group_index
+    out = disaggregate(
+        inst2,
+        {(g, early): 1, (g, late): 1},
+        {},
+        {},
+        OPTIONS,
+        2.0,
+        skip={leads},
+        named={1: [early], 2: [early]},
+    )
+    assert out == {0: [late]}
+
+
+def test_breaks_that_empty_a_floor_are_placed_again() -> None:
+    """Two agents on the same shift, both lunches put at 09:00: the floor of one is broken
+    there until one lunch moves."""
+    lunch = BreakRule(name="lunch", minutes=60, earliest=120, latest=300, paid=False, lunch=True)
+    req = flat_requirement(1, 60, {range(6, 15): 2})
+    floor = flat_requirement(1, 60, {range(6, 15): 1})
+    p = tiny(
+        days=1,
+        agents=2,
+        shift_types=(shift_type("early", 360, length=540, breaks=(lunch,)),),
+        channels=(Channel(id="phone", kind=ChannelKind.voice, required=req, min_staff=floor),),
+    )
+    inst = prepare(p)
+    o = _option(inst, "early")
+    chosen = {0: [o], 1: [o]}
+    nine = 9  # 09:00 on 60-minute slots
+    breaks = {(0, o): [nine], (1, o): [nine]}
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    assert [x.rule for x in state.validation.violations] == ["min_staff"]
+    fixed = _replace_breaks(inst, state)
+    assert fixed.validation.ok
+    assert sorted(starts[0] for starts in fixed.breaks.values()) != [nine, nine]
