@@ -71,6 +71,11 @@ def disaggregate(
     return chosen
 
 
+def _role_key(inst: Instance, role: str) -> int:
+    """Roles share the (channel, slot) keys of floors: role i is channel -1 - i."""
+    return -1 - sorted({r.role for r in inst.problem.roles}).index(role)
+
+
 def _planned(
     inst: Instance,
     target: dict[tuple[int, int], int],
@@ -78,19 +83,21 @@ def _planned(
     named: dict[int, list[int]],
     group: int | None = None,
 ) -> dict[tuple[int, int], int]:
-    """Planned shifts on shift per (floored channel, slot), every shift of a skilled agent
-    counted (breaks aside); ``group``: that group's alone."""
+    """Planned shifts on shift per (floored channel or role, slot), every shift of a skilled
+    agent or role holder counted (breaks aside); ``group``: that group's alone."""
     p = inst.problem
     floored = {c for c, ch in enumerate(p.channels) if any(ch.min_staff or ())}
+    roles = {r.role for r in p.roles}
     out: dict[tuple[int, int], int] = defaultdict(int)
 
     def add(k: int, o: int, n: int) -> None:
-        for c in inst.classes[k][0]:
-            ci = inst.channel_index[c]
-            if ci in floored:
-                for t in inst.options[o].slots:
-                    if t < p.n_slots:
-                        out[(ci, t)] += n
+        skills, held = inst.classes[k]
+        keys = [inst.channel_index[c] for c in skills if inst.channel_index[c] in floored]
+        keys += [_role_key(inst, r) for r in held if r in roles]
+        for key in keys:
+            for t in inst.options[o].slots:
+                if t < p.n_slots:
+                    out[(key, t)] += n
 
     for (g, o), n in target.items():
         if group is None or g == group:
@@ -105,26 +112,29 @@ def _planned(
 def _floor_needs(
     inst: Instance, g: int, planned: dict[tuple[int, int], int], own: dict[tuple[int, int], int]
 ) -> dict[tuple[int, int], int]:
-    """(channel, slot) -> agents group g must have on shift there: the floor plus one (to cover
-    a break) less what the other groups' planned shifts bring; only where that is above 0."""
-    out: dict[tuple[int, int], int] = {}
-    for c in inst.classes[inst.groups[g][0]][0]:
-        ci = inst.channel_index[c]
-        for t, floor in enumerate(inst.problem.channels[ci].min_staff or ()):
-            if floor > 0:
-                need = floor + 1 - (planned.get((ci, t), 0) - own.get((ci, t), 0))
-                if need > 0:
-                    out[(ci, t)] = need
-    return out
-
-
-def _critical(inst: Instance, g: int, o: int) -> bool:
-    """Does a shift of this group and option count toward a role cover?"""
-    k = inst.groups[g][0]
-    roles = inst.classes[k][1]
+    """(channel or role, slot) -> agents group g must have on shift there: the floor or role
+    count plus one (to cover a break) less what the other groups' planned shifts bring; only
+    where that is above 0."""
     p = inst.problem
-    slots = [t for t in inst.options[o].slots if t < p.n_slots]
-    return any(r.role in roles and any(r.slots[t] for t in slots) for r in p.roles)
+    skills, held = inst.classes[inst.groups[g][0]]
+    wanted: dict[tuple[int, int], int] = {}
+    for c in skills:
+        ci = inst.channel_index[c]
+        for t, floor in enumerate(p.channels[ci].min_staff or ()):
+            if floor > 0:
+                wanted[(ci, t)] = floor
+    for r in p.roles:
+        if r.role in held:
+            rk = _role_key(inst, r.role)
+            for t, on in enumerate(r.slots):
+                if on:
+                    wanted[(rk, t)] = max(wanted.get((rk, t), 0), r.count)
+    out: dict[tuple[int, int], int] = {}
+    for key, count in wanted.items():
+        need = count + 1 - (planned.get(key, 0) - own.get(key, 0))
+        if need > 0:
+            out[key] = need
+    return out
 
 
 def _one_by_one(
@@ -201,14 +211,10 @@ def _group(
         short = v.int_var(0, max(want, 0), f"short[{o}]")
         extra = v.int_var(0, len(members), f"extra[{o}]")
         model.add(have + short - extra == want)
-        # a missing shift may leave a role uncovered: far worse than under-cover
-        critical = _critical(inst, g, o)
-        v.penalize(
-            "disaggregate.short", str(o), short, w.under_cover * slots * (100 if critical else 1)
-        )
+        v.penalize("disaggregate.short", str(o), short, w.under_cover * slots)
         v.penalize("disaggregate.extra", str(o), extra, max(w.over_cover, 0.01) * slots)
-    # the floors the other groups' plans leave to this one (with an agent for the breaks): a
-    # shift missing there is far worse than one missing where others are on shift
+    # the floors and role cover the other groups' plans leave to this one (with an agent for
+    # the breaks): a shift missing there is far worse than one missing where others are on
     covering: dict[int, list[Any]] = defaultdict(list)
     for (_a, o), var in v.x_.items():
         for t in inst.options[o].slots:

@@ -9,7 +9,7 @@ from solver.greedy import greedy_channels
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.refine import state_of
-from solver.schema import Agent, BreakRule, Channel, ChannelKind
+from solver.schema import Agent, BreakRule, Channel, ChannelKind, RoleRequirement
 from solver.solve import _replace_breaks
 
 OPTIONS = SolveOptions(time_limit_s=5, workers=2, seed=0)
@@ -87,3 +87,20 @@ def test_breaks_that_empty_a_floor_are_placed_again() -> None:
     fixed = _replace_breaks(inst, state)
     assert fixed.validation.ok
     assert sorted(starts[0] for starts in fixed.breaks.values()) != [nine, nine]
+
+
+def test_a_lead_keeps_the_shift_the_role_cover_depends_on() -> None:
+    """The same with a role instead of a floor: the lead's early shift holds the morning's
+    team-lead cover, so it is kept over the longer late one."""
+    req = flat_requirement(1, 60, {range(6, 24): 1})
+    morning = tuple(bool(v) for v in flat_requirement(1, 60, {range(6, 14): 1}))
+    p = tiny(
+        days=1,
+        agent_list=(Agent(id="l0", contract="ft", skills=("phone",), roles=("lead",)),),
+        shift_types=(shift_type("early", 360, length=480), shift_type("late", 780, length=600)),
+        channels=(Channel(id="phone", kind=ChannelKind.voice, required=req),),
+        roles=(RoleRequirement(role="lead", count=1, slots=morning),),
+    )
+    inst = prepare(p)
+    early, late = _option(inst, "early"), _option(inst, "late")
+    assert disaggregate(inst, {(0, early): 1, (0, late): 1}, {}, {}, OPTIONS, 2.0) == {0: [early]}
