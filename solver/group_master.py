@@ -5,9 +5,10 @@ hours per week, consecutive days, rest between days on each family's extreme tim
 leave) and the band coverage of the weekly master. It is small (groups x days x families), so
 CP-SAT solves it to a small gap quickly; the per-agent master then realises its counts as the
 closest week that keeps every agent rule (a guide: per-agent search alone converges slowly).
-Role cover is left to the per-agent stages; floors are elastic, on the families' reach and on
-their expected availability with breaks spread over their windows (so there is staff to cover
-the breaks).
+Role cover of the groups it plans (all of them when the role holders' weeks were not planned per
+agent) is elastic, with breaks spread and on the relaxation; floors are elastic, on the
+families' reach and on their expected availability with breaks spread over their windows (so
+there is staff to cover the breaks).
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def solve_group_master(
                     for t in terms:
                         model.add_implication(v.grant(li), t.negated())
 
+    fixed_groups: set[int] = set()
     if fixed is not None:
         named = {a for a, _ in fixed.assign} | {a for a, _ in fixed.special}
         fixed_groups = {inst.agents[a].group_index for a in named}
@@ -179,11 +181,26 @@ def solve_group_master(
     capped = p.rules.max_on_break_share < 1
     on_shift: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     on_break: dict[tuple[int, int], list[Expr]] = defaultdict(list)
+    # role cover of the groups planned here (holders' groups are fixed when their weeks were
+    # planned per agent): x 100 with breaks spread (a second holder where a break may fall),
+    # and on the relaxation (one holder who may be on duty)
+    duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)
+    duty_any: dict[tuple[str, int], list[Expr]] = defaultdict(list)
     for g in range(len(inst.group_members)):
         k = inst.groups[g][0]
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
+        roles = inst.classes[k][1]
         for d in range(p.days):
             for f, c_var in group_day(g, d):
+                for role in roles if g not in fixed_groups else ():
+                    for t, val in fam.duty[(f, d)].items():
+                        tt = p.slot_index(t)
+                        if tt is not None:
+                            duty[(role, tt)].append(round(100 * val) * c_var)
+                    for t in fam.duty_any[(f, d)]:
+                        tt = p.slot_index(t)
+                        if tt is not None:
+                            duty_any[(role, tt)].append(c_var)
                 if capped and skills:
                     for t, val in fam.on[(f, d)].items():
                         tt = p.slot_index(t)
@@ -214,6 +231,14 @@ def solve_group_master(
                 name = f"mb[{c},{t}]"
                 have = sum(expect.get((c, t), []))
                 at_least(model, obj, have, 100 * floor, strict_floors, name, 0.01)
+    for req_role in p.roles:
+        for t, wanted in enumerate(req_role.slots):
+            if wanted and duty_any.get((req_role.role, t)):
+                name = f"mr[{req_role.role},{t}]"
+                have = sum(duty[(req_role.role, t)])
+                at_least(model, obj, have, 100 * req_role.count, False, name, 0.01)
+                have = sum(duty_any[(req_role.role, t)])
+                at_least(model, obj, have, req_role.count, False, name + "'")
     # breaks spread over their windows within share x on shift (the cap, ceil(share x on
     # shift), less its rounding: placed breaks peak above their average), elastic: so the day
     # models can place them, e.g. enough staff on shift around a long lunch window
