@@ -415,8 +415,10 @@ def _day_breaks(
 
 
 def _replace_breaks(inst: Instance, state: RosterState, rounds: int = 4) -> RosterState:
-    """The breaks that fall on a broken floor, role cover or break cap placed again, last and
-    greedily, with every other break kept (cheap: no model); kept while it breaks fewer rules."""
+    """The breaks of the shifts on a broken floor, role cover or break cap (of the agents it
+    concerns) placed again, last and greedily, with every other break kept (cheap: no model);
+    kept while it breaks fewer rules. All their breaks, not only those at the broken slot: with
+    four agents on a night and a cap of one, their twelve breaks must interleave."""
     for _ in range(rounds):
         culprits: set[tuple[int, int]] = set()
         for x in state.validation.violations:
@@ -433,11 +435,7 @@ def _replace_breaks(inst: Instance, state: RosterState, rounds: int = 4) -> Rost
                 if not concerned:
                     continue
                 for o in opts:
-                    windows = inst.options[o].break_windows
-                    if any(
-                        t0 <= x.slot < t0 + windows[b][2]
-                        for b, t0 in enumerate(state.breaks[(a, o)])
-                    ):
+                    if x.slot in inst.options[o].slots and inst.options[o].break_windows:
                         culprits.add((a, o))
         if not culprits:
             break
