@@ -51,9 +51,9 @@ def disaggregate(
     Raises GroupInfeasibleError when a member's own rules cannot hold."""
     chosen: dict[int, list[int]] = {}
     skip = skip or set()
-    planned = _planned(inst, target, special, named or {})
+    planned, own = _planned(inst, target, special, named or {})
     needs = {
-        g: _floor_needs(inst, g, planned, _planned(inst, target, special, {}, g))
+        g: _floor_needs(inst, g, planned, own.get(g, {}))
         for g in range(len(inst.group_members))
         if g not in skip
     }
@@ -71,9 +71,12 @@ def disaggregate(
     return chosen
 
 
-def _role_key(inst: Instance, role: str) -> int:
+def _role_keys(inst: Instance) -> dict[str, int]:
     """Roles share the (channel, slot) keys of floors: role i is channel -1 - i."""
-    return -1 - sorted({r.role for r in inst.problem.roles}).index(role)
+    return {role: -1 - i for i, role in enumerate(sorted({r.role for r in inst.problem.roles}))}
+
+
+Counts = dict[tuple[int, int], int]
 
 
 def _planned(
@@ -81,37 +84,39 @@ def _planned(
     target: dict[tuple[int, int], int],
     special: dict[int, list[int]],
     named: dict[int, list[int]],
-    group: int | None = None,
-) -> dict[tuple[int, int], int]:
+) -> tuple[Counts, dict[int, Counts]]:
     """Planned shifts on shift per (floored channel or role, slot), every shift of a skilled
-    agent or role holder counted (breaks aside); ``group``: that group's alone."""
+    agent or role holder counted (breaks aside): in all, and per group (the named agents'
+    count in all only)."""
     p = inst.problem
     floored = {c for c, ch in enumerate(p.channels) if any(ch.min_staff or ())}
-    roles = {r.role for r in p.roles}
-    out: dict[tuple[int, int], int] = defaultdict(int)
+    role_keys = _role_keys(inst)
+    total: Counts = defaultdict(int)
+    by_group: dict[int, Counts] = defaultdict(lambda: defaultdict(int))
 
-    def add(k: int, o: int, n: int) -> None:
+    def add(k: int, o: int, n: int, group: int | None) -> None:
         skills, held = inst.classes[k]
         keys = [inst.channel_index[c] for c in skills if inst.channel_index[c] in floored]
-        keys += [_role_key(inst, r) for r in held if r in roles]
+        keys += [role_keys[r] for r in held if r in role_keys]
         for key in keys:
             for t in inst.options[o].slots:
                 if t < p.n_slots:
-                    out[(key, t)] += n
+                    total[(key, t)] += n
+                    if group is not None:
+                        by_group[group][(key, t)] += n
 
     for (g, o), n in target.items():
-        if group is None or g == group:
-            add(inst.groups[g][0], o, n)
-    for a, opts in list(special.items()) + ([] if group is not None else list(named.items())):
-        if group is None or inst.agents[a].group_index == group:
-            for o in opts:
-                add(inst.agents[a].class_index, o, 1)
-    return out
+        add(inst.groups[g][0], o, n, g)
+    for a, opts in special.items():
+        for o in opts:
+            add(inst.agents[a].class_index, o, 1, inst.agents[a].group_index)
+    for a, opts in named.items():
+        for o in opts:
+            add(inst.agents[a].class_index, o, 1, None)
+    return total, by_group
 
 
-def _floor_needs(
-    inst: Instance, g: int, planned: dict[tuple[int, int], int], own: dict[tuple[int, int], int]
-) -> dict[tuple[int, int], int]:
+def _floor_needs(inst: Instance, g: int, planned: Counts, own: Counts) -> Counts:
     """(channel or role, slot) -> agents group g must have on shift there: the floor or role
     count plus one (to cover a break) less what the other groups' planned shifts bring; only
     where that is above 0."""
@@ -123,9 +128,10 @@ def _floor_needs(
         for t, floor in enumerate(p.channels[ci].min_staff or ()):
             if floor > 0:
                 wanted[(ci, t)] = floor
+    role_keys = _role_keys(inst)
     for r in p.roles:
         if r.role in held:
-            rk = _role_key(inst, r.role)
+            rk = role_keys[r.role]
             for t, on in enumerate(r.slots):
                 if on:
                     wanted[(rk, t)] = max(wanted.get((rk, t), 0), r.count)
@@ -160,8 +166,9 @@ def _one_by_one(
         for o in got.get(a, []):
             if left.get((g, o), 0) > 0:
                 left[(g, o)] -= 1
-            for t in inst.options[o].slots:  # what this agent covers, the next need not
-                for key in [key for key in needs if key[1] == t]:
+            covered = inst.options[o].slots  # what this agent covers, the next need not
+            for key in needs:
+                if key[1] in covered:
                     needs[key] -= 1
         needs = {key: n for key, n in needs.items() if n > 0}
     return out

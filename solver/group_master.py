@@ -23,6 +23,7 @@ from solver.master import (
     MasterPlan,
     MasterUnknown,
     add_band_cover,
+    add_family_duty,
     add_family_supply,
     at_least,
     band_minutes,
@@ -192,15 +193,8 @@ def solve_group_master(
         roles = inst.classes[k][1]
         for d in range(p.days):
             for f, c_var in group_day(g, d):
-                for role in roles if g not in fixed_groups else ():
-                    for t, val in fam.duty[(f, d)].items():
-                        tt = p.slot_index(t)
-                        if tt is not None:
-                            duty[(role, tt)].append(round(100 * val) * c_var)
-                    for t in fam.duty_any[(f, d)]:
-                        tt = p.slot_index(t)
-                        if tt is not None:
-                            duty_any[(role, tt)].append(c_var)
+                if g not in fixed_groups:
+                    add_family_duty(inst, fam, (f, d), c_var, roles, duty, duty_any)
                 if capped and skills:
                     for t, val in fam.on[(f, d)].items():
                         tt = p.slot_index(t)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -263,16 +264,7 @@ def solve_master(
         skills = [inst.channel_index[c] for c in inst.classes[k][0]]
         roles = inst.classes[k][1]
         add_family_supply(model, inst, fam, (g, d, f), c_var, skills, per_band, supply, ready)
-        for t, share in fam.duty[(f, d)].items():
-            tt = p.slot_index(t)
-            if tt is not None:
-                for role in roles:
-                    duty[(role, tt)].append(round(100 * share) * c_var)
-        for t in fam.duty_any[(f, d)]:
-            tt = p.slot_index(t)
-            if tt is not None:
-                for role in roles:
-                    duty_any[(role, tt)].append(c_var)
+        add_family_duty(inst, fam, (f, d), c_var, roles, duty, duty_any)
     obj: list[tuple[Any, float]] = []
     for c, ch in enumerate(p.channels):
         if floors and ch.min_staff:
@@ -355,6 +347,34 @@ def add_family_supply(
             for c, q in split:
                 ready[(c, tt)].append(q)
     return split
+
+
+def add_family_duty(
+    inst: Instance,
+    fam: Families,
+    key: tuple[int, int],
+    count: Expr,
+    roles: Iterable[str],
+    duty: dict[tuple[str, int], list[Expr]],
+    duty_any: dict[tuple[str, int], list[Expr]],
+) -> None:
+    """``count`` shifts of family f on day d (``key`` = (f, d)) held by agents with ``roles``:
+    their duty with breaks spread (x 100) to ``duty`` and their reach to ``duty_any``, per
+    (role, slot)."""
+    p = inst.problem
+    roles = list(roles)
+    if not roles:
+        return
+    for t, share in fam.duty[key].items():
+        tt = p.slot_index(t)
+        if tt is not None:
+            for role in roles:
+                duty[(role, tt)].append(round(100 * share) * count)
+    for t in fam.duty_any[key]:
+        tt = p.slot_index(t)
+        if tt is not None:
+            for role in roles:
+                duty_any[(role, tt)].append(count)
 
 
 def add_band_cover(

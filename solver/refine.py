@@ -361,9 +361,10 @@ def refine(
         days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
         state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
     broken = _broken_slots(inst, state)
-    # a broken slot early in a day may be the night before's: that day's shifts reach into it
-    weight = {d: len(broken.get(d, [])) + len(broken.get(d + 1, [])) for d in range(p.days)}
-    for d in sorted(range(p.days), key=lambda d: (-len(broken.get(d, [])), -weight[d], d)):
+    # then by the next day's: a broken slot early in a day may lie in this day's night shifts
+    for d in sorted(
+        range(p.days), key=lambda d: (-len(broken.get(d, [])), -len(broken.get(d + 1, [])), d)
+    ):
         if time_left() <= 2.0:
             break
         state = _try_breaks(inst, state, range(d, d + 1), options, time_left, report)

@@ -346,15 +346,14 @@ def _weekly_plan(
         # floors hard first (a guide the elastic version's search lacks: it may leave a lone
         # agent on a night whose breaks then leave the floor empty); elastic when they cannot
         # hold or nothing was found in time
+        why = "floors cannot hold hard: elastic"
         try:
             plan = solve_group_master(
                 inst, fam, options, max(2.0, 0.12 * total), fixed=first, strict_floors=True
             )
         except MasterUnknown:
-            plan = None
-        clock.report(
-            "master", None, None, "floors hard" if plan else "floors cannot hold hard: elastic"
-        )
+            plan, why = None, "no plan with hard floors in time: elastic"
+        clock.report("master", None, None, "floors hard" if plan else why)
     if plan is None:
         try:
             plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
