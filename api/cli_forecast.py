@@ -120,6 +120,12 @@ def _special_and_calendar(
         return special, None
 
 
+def _special_days(calendar: SpecialCalendar) -> str:
+    """The calendar in a table title: "IL special days", "no special days"."""
+    described = calendar.describe()
+    return "no special days" if described == "none" else f"{described} special days"
+
+
 def _load(
     path: Path, timezone: str | None, problems: list[Problem]
 ) -> dict[str, QueueHistory] | None:
@@ -227,7 +233,7 @@ def forecast(
             out.print(",".join(row), highlight=False, soft_wrap=True)
         return
     write_csv(out_file, header, rows)
-    table = Table(title=f"Forecast from {history} ({calendar.describe()} special days)")
+    table = Table(title=f"Forecast from {history} ({_special_days(calendar)})")
     for col in ("queue", "model", "history to", "intervals", "volume", "mean AHT (s)"):
         table.add_column(col, justify="left" if col in ("queue", "model") else "right")
     for name, q in result.items():
@@ -391,7 +397,7 @@ def backtest_command(
         "handle_time": {},
     }
     table = Table(
-        title=f"Backtest of {history} ({calendar.describe()} special days)",
+        title=f"Backtest of {history} ({_special_days(calendar)})",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
