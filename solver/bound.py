@@ -1,31 +1,46 @@
-"""A lower bound on the objective: CP-SAT's best bound on the aggregate model.
+"""A lower bound on the objective: the aggregate model's LP relaxation, then CP-SAT's bound.
 
 The aggregate model (group counts, exact break placement as counts, channel split, floors, role
 cover, the break cap, every weekly rule summed over groups) is a relaxation of the roster
-problem, so the best bound CP-SAT proves for it within the time given is a valid lower bound on
-every roster's objective. The hard rules are strict here (a roster must keep them anyway), which
-gives a tighter bound than the elastic version. Within short time limits the bound is often
-weak; it is reported as it is.
+problem. Its LP relaxation, solved by HiGHS (``solver.lp``), is a valid lower bound on every
+roster's objective, found in seconds even where CP-SAT proves nothing in the same time (0 on
+the 60-agent independent week in 3 s, where the LP gives 3,318). CP-SAT then searches the same
+model briefly: its bound (LP plus cuts and branching) is kept when it is higher, and only CP-SAT
+can prove the model infeasible (an LP that HiGHS calls infeasible is not taken as a proof).
 """
 
 from __future__ import annotations
 
+import time
+
 from ortools.sat.python import cp_model
 
+from solver.lp import lp_bound
 from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
+from solver.units import OBJECTIVE_SCALE
 
 __all__ = ["aggregate_bound"]
+
+_TOLERANCE = 1e-6
+"""Relative slack taken off the LP's optimum (floating-point round-off)."""
 
 
 def aggregate_bound(
     inst: Instance, options: SolveOptions, time_limit: float
 ) -> tuple[float | None, bool]:
     """(lower bound or None, proven infeasible)."""
+    t0 = time.perf_counter()
     v = build_aggregate(inst, elastic=False)
-    out = solve_cp(v, options, time_limit)
+    lp = lp_bound(v.model.Proto(), max(1.0, 0.6 * time_limit), OBJECTIVE_SCALE)
+    best = None
+    if lp.value is not None:
+        best = max(0.0, lp.value - _TOLERANCE * max(1.0, abs(lp.value)))
+    left = time_limit - (time.perf_counter() - t0)
+    out = solve_cp(v, options, max(0.5, left))
     if out.status == cp_model.INFEASIBLE:
         return None, True
-    bound = out.bound
-    return (None if bound is None else max(0.0, bound)), False
+    if out.bound is not None:
+        best = max(best or 0.0, out.bound)
+    return best, False

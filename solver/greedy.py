@@ -184,18 +184,7 @@ def greedy_channels(
     one to the open channel where they help most (floors first)."""
     p = inst.problem
     req, floor = _requirements(inst)
-    avail: dict[tuple[int, int], int] = defaultdict(int)
-    for a, opts in chosen.items():
-        prep = inst.agents[a]
-        for o in opts:
-            opt = inst.options[o]
-            blocked = set(opt.slots[: opt.briefing_slots]) | _training(inst, a, o)
-            for b, t0 in enumerate(breaks[(a, o)]):
-                blocked.update(range(t0, t0 + opt.break_windows[b][2]))
-            for t in opt.slots:
-                tt = p.slot_index(t)  # wrapped on a cyclic horizon
-                if tt is not None and t not in blocked:
-                    avail[(prep.class_index, tt)] += 1
+    avail = _available(inst, chosen, breaks)
     by_slot: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (k, t), count in avail.items():
         by_slot[t].append((k, count))
@@ -220,4 +209,62 @@ def greedy_channels(
                 c = max(open_, key=lambda c: _gain(inst, cov, req, floor, c, t))
                 out[(k, c, t)] = out.get((k, c, t), 0) + 1
                 cov[c] += 1
+    return out
+
+
+def _available(
+    inst: Instance, chosen: dict[int, list[int]], breaks: dict[tuple[int, int], list[int]]
+) -> dict[tuple[int, int], int]:
+    """Agents of each class on shift and free for contacts, per (class, slot)."""
+    p = inst.problem
+    avail: dict[tuple[int, int], int] = defaultdict(int)
+    for a, opts in chosen.items():
+        prep = inst.agents[a]
+        for o in opts:
+            opt = inst.options[o]
+            blocked = set(opt.slots[: opt.briefing_slots]) | _training(inst, a, o)
+            for b, t0 in enumerate(breaks[(a, o)]):
+                blocked.update(range(t0, t0 + opt.break_windows[b][2]))
+            for t in opt.slots:
+                tt = p.slot_index(t)  # wrapped on a cyclic horizon
+                if tt is not None and t not in blocked:
+                    avail[(prep.class_index, tt)] += 1
+    return avail
+
+
+def fill_idle(
+    inst: Instance,
+    chosen: dict[int, list[int]],
+    breaks: dict[tuple[int, int], list[int]],
+    channels: dict[tuple[int, int, int], int],
+) -> dict[tuple[int, int, int], int]:
+    """The channel split with every agent free for contacts on a channel while one they are
+    skilled for is open (idle time is over-cover, never a gap in the split): agents a split
+    leaves without a channel go, one by one, where they help most."""
+    p = inst.problem
+    avail = _available(inst, chosen, breaks)
+    given: dict[tuple[int, int], int] = defaultdict(int)
+    cov: dict[int, np.ndarray] = {}
+    for (k, c, t), n in channels.items():
+        given[(k, t)] += n
+        cov.setdefault(t, np.zeros(len(p.channels)))[c] += n
+    out = dict(channels)
+    short = sorted((kt, n - given[kt]) for kt, n in avail.items() if n > given[kt])
+    if not short:
+        return out
+    req, floor = _requirements(inst)
+    for (k, t), missing in short:
+        open_ = [
+            inst.channel_index[c]
+            for c in inst.classes[k][0]
+            if not p.channels[inst.channel_index[c]].open
+            or p.channels[inst.channel_index[c]].open[t]
+        ]
+        if not open_:
+            continue
+        here = cov.setdefault(t, np.zeros(len(p.channels)))
+        for _ in range(missing):
+            c = max(open_, key=lambda c: _gain(inst, here, req, floor, c, t))
+            out[(k, c, t)] = out.get((k, c, t), 0) + 1
+            here[c] += 1
     return out

@@ -109,7 +109,10 @@ def week_bounds(
     A full week uses the contract as written. A partial week (the end of a horizon that is not
     a whole number of weeks) is prorated with one contract day of tolerance either way, since
     whole shifts rarely add up to a prorated number of hours. Each day of credited leave takes
-    one contract day (hours / working days per week) off both bounds.
+    one contract day (hours / working days per week) off the minimum. The maximum bounds the
+    hours worked and is not lowered by leave: an office agent (32-40 h, 8.5 h shifts) with two
+    leave days in a week still works three days (25.5 h), which a maximum lowered by two
+    contract days (24 h) would forbid although the minimum (19.2 h) asks for it.
     """
     wd = contract.working_days_per_week()
     hmin, hmax = contract.hours_min * 60.0, contract.hours_max * 60.0
@@ -125,9 +128,9 @@ def week_bounds(
     return (
         max(0, span_days - off - credited_days),
         max(0, math.floor(lo - credited_days * per_min + 1e-6)),
-        max(0, math.ceil(hi - credited_days * per_max - 1e-6)),
+        max(0, math.ceil(hi - 1e-6)),
         per_min,
-        per_max,
+        0.0,
     )
 
 

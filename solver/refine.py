@@ -22,6 +22,7 @@ from ortools.sat.python import cp_model
 from solver.constraints import AGENT, CORE
 from solver.days import day_window, slots_per_day
 from solver.extract import assemble
+from solver.greedy import fill_idle, greedy_channels
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
@@ -54,6 +55,7 @@ def state_of(
     channels: dict[tuple[int, int, int], int],
     grants: dict[int, bool],
 ) -> RosterState:
+    channels = fill_idle(inst, chosen, breaks, channels)
     roster = assemble(inst, chosen, breaks, channels)
     return RosterState(
         chosen=chosen,
@@ -107,11 +109,14 @@ def _move(
     options: SolveOptions,
     time_limit: float,
     breaks_only: bool = False,
+    hard_only: bool = False,
 ) -> RosterState | None:
     """Re-solve the neighbourhood; the candidate roster, or None if nothing was found.
 
     ``breaks_only``: the free agents keep their shifts; only their breaks and channels move
     (a small model, however many agents, that repairs floors and role cover broken by breaks).
+    ``hard_only``: the cost of coverage and deferred work is left out (a move that only has to
+    make the hard rules hold, started from the current roster; later moves win the cover back).
     """
     lo = days.start * slots_per_day(inst)
     hi = max(day_window(inst, d)[1] for d in days)
@@ -163,7 +168,17 @@ def _move(
         if rule.id != "fairness" or everyone:
             rule.add(v)
     for rule in CORE:
-        rule.add(v)
+        if not (hard_only and rule.id in _COVER_COSTS):
+            rule.add(v)
+    if hard_only:
+        # without the cover costs, keep the roster as it is wherever the hard rules allow
+        moved = [
+            (1 - var) if o in state.chosen.get(a, []) else var
+            for (a, o), var in v.x_.items()
+            if not isinstance(var, int)
+        ]
+        if moved:
+            v.penalize("moves", "free agents", sum(moved), 1.0, "shifts changed")
     set_objective(v)
     # hint the current breaks and channel split
     current_breaks: dict[tuple[int, int, int], dict[int, int]] = defaultdict(
@@ -270,6 +285,51 @@ def _repair_targets(
     return free, days
 
 
+_COVER_COSTS = frozenset({"coverage", "deferred.late", "shift_cover", "shifts.distinct"})
+
+_ROLE_MOVE_MAX = 48
+"""Holders of a role freed at once to repair its cover (their shifts on one or two days)."""
+
+
+def _role_targets(
+    inst: Instance, state: RosterState, tried: set[tuple[int, str, int, int]]
+) -> tuple[set[int], range] | None:
+    """Every holder of a role whose cover is broken, free on the broken day (then with the day
+    before, whose night shifts reach into it): start times, shift kinds, breaks and channels of
+    all of them decided together, their other days kept. A role's cover on a day depends on how
+    its few holders' shifts and breaks interleave, which random neighbourhoods rarely free at
+    once. Each (violations, role, days) is tried once."""
+    spd = slots_per_day(inst)
+    n_bad = len(state.validation.violations)
+    for x in state.validation.violations:
+        if x.rule != "role_coverage" or x.slot is None:
+            continue
+        d = min(inst.problem.days - 1, x.slot // spd)
+        whole = (0, inst.problem.days - 1)
+        for first, last in (whole, (d, d), (d - 1, d)):
+            key = (n_bad, x.subject, max(0, first), last)
+            if first < 0 or key in tried:
+                continue
+            tried.add(key)
+            days = range(first, last + 1)
+            holders = [a for a in inst.agents if x.subject in a.agent.roles]
+            # those who may work one of these days, the ones already on shift first
+            on = [
+                a.index
+                for a in holders
+                if any(inst.options[o].day in days for o in state.chosen.get(a.index, []))
+            ]
+            able = [
+                a.index
+                for a in holders
+                if a.index not in on and any(a.options_by_day.get(dd) for dd in days)
+            ]
+            free = set((on + able)[:_ROLE_MOVE_MAX])
+            if free:
+                return free, days
+    return None
+
+
 def _random_targets(
     inst: Instance, rng: random.Random, size: int, span: int
 ) -> tuple[set[int], range]:
@@ -354,6 +414,25 @@ def refine(
     # rules first, in case the time runs out
     # first only around the broken slots, day by day (small models, so every broken day gets
     # its turn); then every shift of each day
+    # role cover: every holder of the role on the broken day, shifts and breaks together
+    tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
+    while time_left() > 2.0:
+        role_move = _role_targets(inst, state, tried_roles)
+        if role_move is None:
+            break
+        free, days = role_move
+        cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 3.0), hard_only=True)
+        if cand is not None:
+            # that model split everyone in its window across channels without their costs:
+            # split them again, greedily, where they help most
+            split = greedy_channels(inst, cand.chosen, cand.breaks)
+            better = state_of(inst, cand.chosen, cand.breaks, split, cand.grants)
+            if better.score < cand.score:
+                cand = better
+        if cand is not None and cand.score < state.score:
+            state = cand
+            if report:
+                report(state)
     broken = _broken_slots(inst, state)
     for d in sorted(broken):
         if time_left() <= 2.0:

@@ -34,7 +34,7 @@ from solver.schema import (
     Weights,
     WorkSegment,
 )
-from solver.solve import exact_portfolio, solve
+from solver.solve import bound_time, exact_portfolio, solve
 from solver.units import edf_overdue, work_units
 from solver.validate import validate
 
@@ -76,6 +76,14 @@ def test_exact_model_runs_the_lp_portfolio() -> None:
     assert exact_portfolio(1) == ["max_lp"]
     assert exact_portfolio(0) == ["max_lp"]
     assert len(exact_portfolio(64)) >= 4
+
+
+def test_bound_gets_a_tenth_of_the_limit_capped() -> None:
+    # 3 s proved nothing at 200 agents; a tenth of the limit, never more than 5 s beyond a 20th
+    assert bound_time(60.0) == pytest.approx(6.0)
+    assert bound_time(120.0) == pytest.approx(11.0)
+    assert bound_time(300.0) == pytest.approx(20.0)
+    assert bound_time(5.0) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("cyclic", [False, True])
