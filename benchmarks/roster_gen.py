@@ -136,11 +136,13 @@ def _contracts() -> tuple[Contract, ...]:
     )
 
 
-def _curve(days: int, peak_scale: float, floor: float) -> np.ndarray:
-    per_day = DAY // SLOT
-    minutes = (np.arange(days * per_day) % per_day) * SLOT + SLOT / 2
+def _curve(
+    days: int, peak_scale: float, floor: float, start: date = START, slot: int = SLOT
+) -> np.ndarray:
+    per_day = DAY // slot
+    minutes = (np.arange(days * per_day) % per_day) * slot + slot / 2
     day = np.arange(days * per_day) // per_day
-    weekday = (START.weekday() + day) % 7
+    weekday = (start.weekday() + day) % 7
     week = np.array([1.15, 1.05, 1.0, 0.98, 1.02, 0.55, 0.40])[weekday]
     return np.asarray(np.maximum(intraday_shape(minutes) * week * peak_scale, floor))
 
@@ -325,15 +327,16 @@ def generate_problem(
     )
 
 
-def _messages(shape: np.ndarray, target_slots: float, n_slots: int) -> Channel:
+def _messages(shape: np.ndarray, target_slots: float, n_slots: int, slot: int = SLOT) -> Channel:
     """Deferred channel: arrivals proportional to the profile, 60-min deadline, overnight 10:00,
     staffed 07:00-22:00; work classes in agent-slots (regular, overnight)."""
+    SLOT = slot
     per_day = DAY // SLOT
     tod = (np.arange(n_slots) % per_day) * SLOT
     staffed = (tod >= 7 * 60) & (tod < 22 * 60)
     work = shape / shape.sum() * target_slots  # agent-slots of work arriving per slot
     due = deferred_due(n_slots, SLOT * 60.0, 3600.0, staffed, 10 * 3600.0)
-    lag = 3
+    lag = 60 // SLOT - 1
     regular = due == np.arange(n_slots) + lag
     classes_arr, classes_due = [], []
     for mask in (regular, ~regular & (due >= 0)):

@@ -25,6 +25,12 @@ def _roster() -> Any:
     return roster_bench.run()
 
 
+def _robust() -> Any:
+    from benchmarks import robust_bench
+
+    return robust_bench.run()
+
+
 def _public() -> Any:
     from benchmarks import public_bench
 
@@ -35,9 +41,10 @@ BENCHMARKS: dict[str, Callable[[], Any]] = {
     "erlang": _erlang,
     "forecast": _forecast,
     "roster": _roster,
+    "robust": _robust,
     "public": _public,
 }
-DEFAULT = ("erlang", "forecast", "roster")
+DEFAULT = ("erlang", "forecast", "roster", "robust")
 """``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``."""
 
 

@@ -8,12 +8,12 @@ slots at the under-cover weight, an extra one at the over-cover weight.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver.budget import now as clock_now
 from solver.constraints import AGENT
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
@@ -61,11 +61,11 @@ def disaggregate(
     # time a group misses targets, and there a missing shift leaves the floor short
     weight = {g: len(inst.group_members[g]) * (5 if needs[g] else 1) for g in needs}
     left = max(1, sum(weight.values()))
-    end = time.perf_counter() + budget
+    end = clock_now() + budget
     for g in sorted(weight, key=lambda g: (-weight[g] // len(inst.group_members[g]), g)):
         members = inst.group_members[g]
         # a share of the time still left: a group solved early leaves its time to the others
-        share = max(0.5, (end - time.perf_counter()) * weight[g] / left)
+        share = max(0.5, (end - clock_now()) * weight[g] / left)
         left -= weight[g]
         chosen.update(_group(inst, g, members, target, grants, special, options, share, needs[g]))
     return chosen

@@ -17,7 +17,6 @@ role cover with one extra agent where breaks must be covered. Per group and day 
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver.budget import now as clock_now
 from solver.constraints import AGENT
 from solver.model import solve_cp
 from solver.options import SolveOptions
@@ -284,7 +284,7 @@ def solve_master(
                     at_least(model, obj, have, req_role.count, strict, name + "'")
     # the rules and floors alone are quick to satisfy, the whole model's first solution is
     # not (the cover objective leaves the search no guide): start from such a week
-    t_end = time.perf_counter() + time_limit
+    t_end = clock_now() + time_limit
     hint = _agent_hint(v, obj, options, max(0.5, 0.5 * time_limit))
     if hint is None:
         return None
@@ -292,7 +292,7 @@ def solve_master(
     obj.extend((pen.var, pen.weight) for pen in v.penalties)
     model.minimize(sum(round(100 * w) * var for var, w in obj))
     hint = _complete_hint(v, hint, options, max(0.5, 0.1 * time_limit))
-    out = solve_cp(v, options, max(0.5, t_end - time.perf_counter()), hint=hint, **params)
+    out = solve_cp(v, options, max(0.5, t_end - clock_now()), hint=hint, **params)
     if not out.has_solution:
         if out.status == cp_model.INFEASIBLE:
             return None

@@ -16,6 +16,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver import budget
 from solver.constraints import AGENT, AGGREGATE, CORE, Rule
 from solver.options import SolveOptions, apply_options
 from solver.prep import Instance
@@ -152,10 +153,22 @@ def solve_cp(
     if assumptions:
         v.model.add_assumptions(assumptions)
     solver = cp_model.CpSolver()
-    apply_options(solver.parameters, options, time_limit_s, **params)
+    work = budget.work_limit(time_limit_s)
+    meter = budget.current()
+    if work is not None and meter is not None:
+        # deterministic: the limit in CP-SAT's deterministic time, the wall clock only a cap
+        params = {
+            **params,
+            "max_deterministic_time": work,
+            "interleave_search": True,
+        }
+        apply_options(solver.parameters, options, max(0.05, meter.wall_left), **params)
+    else:
+        apply_options(solver.parameters, options, time_limit_s, **params)
     t0 = time.perf_counter()
     status = solver.solve(v.model, _Improvements(on_solution) if on_solution else None)
     wall = time.perf_counter() - t0
+    budget.charge(solver.deterministic_time)
     has = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return CpOutcome(
         status=status,

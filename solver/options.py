@@ -19,6 +19,11 @@ class SolveOptions(BaseModel):
     seed: int = Field(0, ge=0, description="Random seed (pinned for reproducible runs)")
     relative_gap: float = Field(0.0, ge=0, le=1, description="Stop when within this gap")
     log: bool = Field(False, description="Print CP-SAT's search log")
+    deterministic: bool = Field(
+        True,
+        description="Deterministic search (CP-SAT interleaved, limits in deterministic time): "
+        "the same problem and seed give the same roster",
+    )
     exact_max_agents: int = Field(
         12, ge=0, description="Solve the exact per-agent model directly up to this many agents"
     )

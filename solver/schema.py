@@ -651,4 +651,9 @@ class RosterResult(_Model):
     solver_version: str = ""
     problem_sha256: str = ""
     phases: dict[str, float] = Field(default_factory=dict, description="Seconds per phase")
+    reproducible: bool = Field(
+        False,
+        description="The search was deterministic and finished within its wall-clock limit: the "
+        "same problem, options and seed give the same roster",
+    )
     message: str = ""
