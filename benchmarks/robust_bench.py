@@ -4,7 +4,8 @@ Per instance: what the seed drew, status, whether the roster is valid (every har
 re-checked by the validator), time to the first valid roster, objective, LP bound, gap, wall
 time, whether the run was reproducible. ``python -m benchmarks.run robust`` (part of
 ``make bench``); ``WFM_ROBUST=60:40:30,200:10:60,500:3:120`` sets agents:seeds:seconds per set
-(the default), ``WFM_ROBUST=60:5:30`` a quick run.
+(the default; seconds per week of horizon, so a 28-day draw gets four times as long),
+``WFM_ROBUST=60:5:30`` a quick run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def _sets() -> list[tuple[int, int, float]]:
 
 def run_one(n: int, seed: int, limit: float) -> dict[str, Any]:
     problem, draw = varied(n, seed, days=None if n <= 60 else 7)
+    limit = limit * draw.days / 7  # the set's limit is per week of horizon
     first: list[float] = []
 
     def progress(p: Progress) -> None:

@@ -102,12 +102,12 @@ def _types(slot: int) -> tuple[ShiftType, ...]:
                                     latest=150, paid=True),)),
         ShiftType(id="night", start_earliest=1320, start_latest=1320, length_min=540,
                   length_max=540, breaks=(
-                      BreakRule(name="break_1", minutes=max(15, slot), earliest=120,
+                      BreakRule(name="break_1", minutes=max(15, slot), earliest=90,
                                 latest=210, paid=True),
-                      BreakRule(name="meal", minutes=30, earliest=240, latest=330, paid=True,
+                      BreakRule(name="meal", minutes=30, earliest=240, latest=360, paid=True,
                                 lunch=True),
                       BreakRule(name="break_2", minutes=max(15, slot), earliest=390,
-                                latest=450, paid=True),
+                                latest=480, paid=True),
                   )),
     )  # fmt: skip
 
@@ -145,11 +145,15 @@ def varied(n_agents: int, seed: int, days: int | None = None) -> tuple[RosterPro
     if nights:
         contracts.append(Contract(id="nights", hours_min=32, hours_max=40, days_off_per_week=2,
                                   shift_types=("night",), night_shifts=True))  # fmt: skip
-        mix = {"full_time": 0.5, "office": 0.15, "part_time": 0.2, "nights": 0.15}
+        # nights only for the dedicated night agents: about four a night, whose breaks fit
+        # the break cap inside the night's break windows
+        mix = {"full_time": 0.6, "office": 0.15, "part_time": 0.25}
     names = list(mix)
     agents: list[Agent] = []
     n_leads = max(9, n_agents // 10) if roles else 0
     n_night = max(6, n_agents // 12) if nights else 0
+    # a night agent works four nights a week (36 h): at most 7 x 4 / 4 = 7 of them per 60
+    # agents keeps the nights at about four agents, whose breaks the 30 % cap allows
     for i in range(n_agents):
         if i < n_leads:
             contract = "full_time"

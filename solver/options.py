@@ -20,9 +20,10 @@ class SolveOptions(BaseModel):
     relative_gap: float = Field(0.0, ge=0, le=1, description="Stop when within this gap")
     log: bool = Field(False, description="Print CP-SAT's search log")
     deterministic: bool = Field(
-        True,
+        False,
         description="Deterministic search (CP-SAT interleaved, limits in deterministic time): "
-        "the same problem and seed give the same roster",
+        "the same problem and seed give the same roster, at some cost in roster quality within "
+        "short limits (docs/solver.md)",
     )
     exact_max_agents: int = Field(
         12, ge=0, description="Solve the exact per-agent model directly up to this many agents"
