@@ -752,6 +752,7 @@ def options_for(
         workers=workers if workers is not None else s.solver.workers,
         seed=s.solver.seed,
         relative_gap=s.solver.relative_gap,
+        deterministic=s.solver.deterministic,
     )
 
 

@@ -568,8 +568,13 @@ class ObjectiveSpec(_Spec):
 class SolverSpec(_Spec):
     time_limit_seconds: float = Field(60.0, gt=0, description="Wall-clock limit of the solve")
     workers: int = Field(2, ge=1, le=64, description="CP-SAT search workers (cores)")
-    seed: int = Field(0, ge=0, description="Random seed (same seed, same roster)")
+    seed: int = Field(0, ge=0, description="Random seed (pinned)")
     relative_gap: float = Field(0.0, ge=0, le=1, description="Stop when within this gap")
+    deterministic: bool = Field(
+        False,
+        description="Reproducible search: the same scenario and seed give the same roster "
+        "(limits in CP-SAT's deterministic time; slower to a good roster in short limits)",
+    )
 
 
 class Scenario(_Spec):

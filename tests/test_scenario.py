@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from api.errors import InputError
-from api.pipeline import prepare_scenario
+from api.pipeline import options_for, prepare_scenario
 from api.scenario import LeaveKind, load_scenario
 from api.timewin import WindowError, parse_clock, parse_window
 from api.yamlsrc import load_tree
@@ -343,3 +343,13 @@ def test_history_file_is_forecast_first(tmp_path: Path) -> None:
     )
     (msg,) = problems(bad)
     assert "channels[phone].demand.history_file" in msg and "nonsense" in msg
+
+
+def test_solver_deterministic_reaches_the_solve_options(tmp_path: Path) -> None:
+    f = write(tmp_path / "d.yaml", f"extends: {SMALL}\nsolver: {{deterministic: true}}\n")
+    s = load_scenario(f).scenario
+    assert options_for(s).deterministic is True
+    assert options_for(load_scenario(SMALL).scenario).deterministic is False
+    write(f, f"extends: {SMALL}\nsolver: {{deterministic: sometimes}}\n")
+    found = problems(f)
+    assert found and any("deterministic" in p for p in found)

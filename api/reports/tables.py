@@ -329,6 +329,7 @@ def summary(o: Outcome, scenario_file: str, time_limit_s: float) -> dict[str, An
         "penalties": penalties_by_rule(o),
         "agents_scheduled": k.get("agents_scheduled", 0),
         "solver_version": r.solver_version,
+        "reproducible": r.reproducible,
         "scenario_sha256": o.prepared.sha256,
     }
     if r.status.value in ("infeasible", "timeout_no_solution"):
