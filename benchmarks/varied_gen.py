@@ -185,7 +185,9 @@ def varied(n_agents: int, seed: int, days: int | None = None) -> tuple[RosterPro
                 leave.append(Leave(agent_id=a.id, kind=LeaveKind.day_off_request,
                                    status=LeaveStatus.requested, start=d * DAY,
                                    end=(d + 1) * DAY))  # fmt: skip
-    trained = [a for a in agents if a.contract == "full_time"]
+    # training for an agent without leave (one with a week of leave may have no working day)
+    on_leave = {lv.agent_id for lv in leave}
+    trained = [a for a in agents if a.contract == "full_time" and a.id not in on_leave]
     if trained:
         a = rng.choice(trained)
         d = rng.randrange(days)

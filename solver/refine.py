@@ -294,9 +294,10 @@ _ROLE_MOVE_MAX = 48
 def _role_targets(
     inst: Instance, state: RosterState, tried: set[tuple[int, str, int, int]]
 ) -> tuple[set[int], range] | None:
-    """Every holder of a role whose cover is broken, free on the broken day (then with the day
-    before, whose night shifts reach into it): start times, shift kinds, breaks and channels of
-    all of them decided together, their other days kept. A role's cover on a day depends on how
+    """Every holder of a role whose cover is broken, free over the whole horizon, then the week
+    around the broken day, the day itself and the day with the one before (whose night shifts
+    reach into it): start times, shift kinds, breaks and channels of all of them decided
+    together, their other days kept. A role's cover on a day depends on how
     its few holders' shifts and breaks interleave, which random neighbourhoods rarely free at
     once. Each (violations, role, days) is tried once."""
     spd = slots_per_day(inst)
@@ -305,8 +306,10 @@ def _role_targets(
         if x.rule != "role_coverage" or x.slot is None:
             continue
         d = min(inst.problem.days - 1, x.slot // spd)
-        whole = (0, inst.problem.days - 1)
-        for first, last in (whole, (d, d), (d - 1, d)):
+        n_days = inst.problem.days
+        whole = (0, n_days - 1)
+        week = (max(0, min(d - 3, n_days - 7)), min(n_days - 1, max(d + 3, 6)))
+        for first, last in (whole, week, (d, d), (d - 1, d)):
             key = (n_bad, x.subject, max(0, first), last)
             if first < 0 or key in tried:
                 continue
@@ -374,6 +377,14 @@ def _try_breaks(
         return state
     limit = 8.0 if around is None else 3.0  # around a few slots: a small model
     cand = _move(inst, state, working, days, options, min(time_left() - 1.0, limit), True)
+    if (cand is None or cand.score >= state.score) and around is not None and time_left() > 2.0:
+        # with the cover costs nothing better in time: the hard rules alone (a break cap or
+        # floor only needs the breaks spread), the channels then split again greedily
+        cand = _move(inst, state, working, days, options, min(time_left() - 1.0, limit), True, True)
+        if cand is not None:
+            split = greedy_channels(inst, cand.chosen, cand.breaks)
+            again = state_of(inst, cand.chosen, cand.breaks, split, cand.grants)
+            cand = again if again.score < cand.score else cand
     if cand is not None and cand.score < state.score:
         if report:
             report(cand)
@@ -421,7 +432,10 @@ def refine(
         if role_move is None:
             break
         free, days = role_move
-        cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 3.0), hard_only=True)
+        # a few seconds a week: the first solution of these models comes in well under one
+        # on a week, a whole month needs more
+        limit = min(time_left() - 1.0, 3.0 * max(1.0, len(days) / 7))
+        cand = _move(inst, state, free, days, options, limit, hard_only=True)
         if cand is not None:
             # that model split everyone in its window across channels without their costs:
             # split them again, greedily, where they help most
