@@ -193,12 +193,7 @@ def greedy_channels(
         cov = np.zeros(len(p.channels))
         multi: list[tuple[int, list[int], int]] = []
         for k, count in classes:
-            open_ = [
-                inst.channel_index[c]
-                for c in inst.classes[k][0]
-                if not p.channels[inst.channel_index[c]].open
-                or p.channels[inst.channel_index[c]].open[t]
-            ]
+            open_ = _open_channels(inst, k, t)
             if len(open_) == 1:
                 out[(k, open_[0], t)] = count
                 cov[open_[0]] += count
@@ -209,6 +204,17 @@ def greedy_channels(
                 c = max(open_, key=lambda c: _gain(inst, cov, req, floor, c, t))
                 out[(k, c, t)] = out.get((k, c, t), 0) + 1
                 cov[c] += 1
+    return out
+
+
+def _open_channels(inst: Instance, k: int, t: int) -> list[int]:
+    """Channels of class k's skills (primary first) open in slot t."""
+    p = inst.problem
+    out = []
+    for c in inst.classes[k][0]:
+        ch = inst.channel_index[c]
+        if not p.channels[ch].open or p.channels[ch].open[t]:
+            out.append(ch)
     return out
 
 
@@ -254,12 +260,7 @@ def fill_idle(
         return out
     req, floor = _requirements(inst)
     for (k, t), missing in short:
-        open_ = [
-            inst.channel_index[c]
-            for c in inst.classes[k][0]
-            if not p.channels[inst.channel_index[c]].open
-            or p.channels[inst.channel_index[c]].open[t]
-        ]
+        open_ = _open_channels(inst, k, t)
         if not open_:
             continue
         here = cov.setdefault(t, np.zeros(len(p.channels)))

@@ -13,14 +13,13 @@ package does not; it is never imported).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 
 __all__ = ["LpBound", "lp_bound"]
 
@@ -101,14 +100,13 @@ def lp_bound(
             continue
         if kind == "linear":
             pairs: list[tuple[int, float]] = []
-            const = 0.0
             for ref, coef in zip(ct.linear.vars, ct.linear.coeffs, strict=True):
                 if ref >= 0:
                     pairs.append((ref, float(coef)))
                 else:  # a negated reference stands for -x
                     pairs.append((-ref - 1, -float(coef)))
             lo, hi = _bound(ct.linear.domain)
-            row(pairs, lo - const, hi - const)
+            row(pairs, lo, hi)
             kept += 1
         elif kind in ("bool_or", "at_most_one", "exactly_one"):
             lits = getattr(ct, kind).literals
@@ -156,8 +154,6 @@ def lp_bound(
     a_ub = None
     b_ub = None
     if upper.any() or lower.any():
-        from scipy.sparse import vstack
-
         a_ub = vstack([a[upper], -a[lower]]).tocsr()
         b_ub = np.concatenate([hi_arr[upper], -lo_arr[lower]])
     res = linprog(
@@ -175,13 +171,4 @@ def lp_bound(
         value = (float(res.fun) + offset) / scale
         return LpBound(value, "optimal", m, n, kept, dropped, wall)
     status = {1: "time_limit", 2: "infeasible"}.get(res.status, "error")
-    if status == "time_limit":
-        status = "time_limit"
     return LpBound(None, status, m, n, kept, dropped, wall)
-
-
-def rounded_up(value: float | None, granularity: float) -> float | None:
-    """A bound on an objective known to be a multiple of ``granularity``: rounded up."""
-    if value is None or granularity <= 0:
-        return value
-    return math.ceil(value / granularity - 1e-6) * granularity

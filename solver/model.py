@@ -153,13 +153,12 @@ def solve_cp(
     if assumptions:
         v.model.add_assumptions(assumptions)
     solver = cp_model.CpSolver()
-    work = budget.work_limit(time_limit_s)
     meter = budget.current()
-    if work is not None and meter is not None:
+    if meter is not None:
         # deterministic: the limit in CP-SAT's deterministic time, the wall clock only a cap
         params = {
             **params,
-            "max_deterministic_time": work,
+            "max_deterministic_time": max(0.01, time_limit_s * budget.WORK_PER_SECOND),
             "interleave_search": True,
         }
         apply_options(solver.parameters, options, max(0.05, meter.wall_left), **params)

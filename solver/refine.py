@@ -288,7 +288,27 @@ def _repair_targets(
 _COVER_COSTS = frozenset({"coverage", "deferred.late", "shift_cover", "shifts.distinct"})
 
 _ROLE_MOVE_MAX = 48
-"""Holders of a role freed at once to repair its cover (their shifts on one or two days)."""
+"""Holders of a role freed at once to repair its cover."""
+
+
+def _hard_move(
+    inst: Instance,
+    state: RosterState,
+    free: set[int],
+    days: range,
+    options: SolveOptions,
+    time_limit: float,
+    breaks_only: bool = False,
+) -> RosterState | None:
+    """``_move`` with the hard rules only; that model splits everyone in its window across
+    channels without their costs, so the split is made again, greedily, where it helps most
+    (kept when the roster scores better)."""
+    cand = _move(inst, state, free, days, options, time_limit, breaks_only, hard_only=True)
+    if cand is None:
+        return None
+    split = greedy_channels(inst, cand.chosen, cand.breaks)
+    again = state_of(inst, cand.chosen, cand.breaks, split, cand.grants)
+    return again if again.score < cand.score else cand
 
 
 def _role_targets(
@@ -301,13 +321,14 @@ def _role_targets(
     its few holders' shifts and breaks interleave, which random neighbourhoods rarely free at
     once. Each (violations, role, days) is tried once."""
     spd = slots_per_day(inst)
+    n_days = inst.problem.days
     n_bad = len(state.validation.violations)
+    whole = (0, n_days - 1)
     for x in state.validation.violations:
         if x.rule != "role_coverage" or x.slot is None:
             continue
-        d = min(inst.problem.days - 1, x.slot // spd)
-        n_days = inst.problem.days
-        whole = (0, n_days - 1)
+        d = min(n_days - 1, x.slot // spd)
+        holders = [a for a in inst.agents if x.subject in a.agent.roles]
         week = (max(0, min(d - 3, n_days - 7)), min(n_days - 1, max(d + 3, 6)))
         for first, last in (whole, week, (d, d), (d - 1, d)):
             key = (n_bad, x.subject, max(0, first), last)
@@ -315,7 +336,6 @@ def _role_targets(
                 continue
             tried.add(key)
             days = range(first, last + 1)
-            holders = [a for a in inst.agents if x.subject in a.agent.roles]
             # those who may work one of these days, the ones already on shift first
             on = [
                 a.index
@@ -379,12 +399,8 @@ def _try_breaks(
     cand = _move(inst, state, working, days, options, min(time_left() - 1.0, limit), True)
     if (cand is None or cand.score >= state.score) and around is not None and time_left() > 2.0:
         # with the cover costs nothing better in time: the hard rules alone (a break cap or
-        # floor only needs the breaks spread), the channels then split again greedily
-        cand = _move(inst, state, working, days, options, min(time_left() - 1.0, limit), True, True)
-        if cand is not None:
-            split = greedy_channels(inst, cand.chosen, cand.breaks)
-            again = state_of(inst, cand.chosen, cand.breaks, split, cand.grants)
-            cand = again if again.score < cand.score else cand
+        # floor only needs the breaks spread)
+        cand = _hard_move(inst, state, working, days, options, min(time_left() - 1.0, limit), True)
     if cand is not None and cand.score < state.score:
         if report:
             report(cand)
@@ -420,12 +436,7 @@ def refine(
             state = cand
             if report:
                 report(state)
-    # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
-    # most floors, role cover and break caps that the first placement broke); days with broken
-    # rules first, in case the time runs out
-    # first only around the broken slots, day by day (small models, so every broken day gets
-    # its turn); then every shift of each day
-    # role cover: every holder of the role on the broken day, shifts and breaks together
+    # role cover first: every holder of the role, shifts and breaks together (_role_targets)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     while time_left() > 2.0:
         role_move = _role_targets(inst, state, tried_roles)
@@ -435,18 +446,15 @@ def refine(
         # a few seconds a week: the first solution of these models comes in well under one
         # on a week, a whole month needs more
         limit = min(time_left() - 1.0, 3.0 * max(1.0, len(days) / 7))
-        cand = _move(inst, state, free, days, options, limit, hard_only=True)
-        if cand is not None:
-            # that model split everyone in its window across channels without their costs:
-            # split them again, greedily, where they help most
-            split = greedy_channels(inst, cand.chosen, cand.breaks)
-            better = state_of(inst, cand.chosen, cand.breaks, split, cand.grants)
-            if better.score < cand.score:
-                cand = better
+        cand = _hard_move(inst, state, free, days, options, limit)
         if cand is not None and cand.score < state.score:
             state = cand
             if report:
                 report(state)
+    # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
+    # most floors, role cover and break caps that the first placement broke); days with broken
+    # rules first, in case the time runs out: first only around the broken slots, day by day
+    # (small models, so every broken day gets its turn); then every shift of each day
     broken = _broken_slots(inst, state)
     for d in sorted(broken):
         if time_left() <= 2.0:
