@@ -12,6 +12,8 @@ is not taken as a proof, CP-SAT's infeasibility is.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -21,24 +23,38 @@ from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.units import OBJECTIVE_SCALE
 
-__all__ = ["aggregate_bound"]
+__all__ = ["AggregateBound", "aggregate_bound"]
 
 _TOLERANCE = 1e-6
 """Relative slack taken off the LP's optimum (floating-point round-off)."""
 
 
-def aggregate_bound(
-    inst: Instance, options: SolveOptions, time_limit: float
-) -> tuple[float | None, bool]:
-    """(lower bound or None, proven infeasible)."""
+@dataclass
+class AggregateBound:
+    """The bound (None when nothing is known), whether CP-SAT proved the aggregate infeasible,
+    and, when the LP solved, its solution and the model it solved (``solver.plan`` rounds it)."""
+
+    value: float | None
+    infeasible: bool = False
+    lp: Any = None
+    """The LP solution, one value per variable of ``model`` (the aggregate it solved)."""
+    model: Any = None
+
+
+def aggregate_bound(inst: Instance, options: SolveOptions, time_limit: float) -> AggregateBound:
+    """The aggregate's LP bound, else CP-SAT's (see the module docstring)."""
     t0 = time.perf_counter()
     v = build_aggregate(inst, elastic=False)
     lp = lp_bound(v.model.Proto(), time_limit, OBJECTIVE_SCALE)
     if lp.value is not None:
-        return max(0.0, lp.value - _TOLERANCE * max(1.0, abs(lp.value))), False
+        return AggregateBound(
+            lp=lp.x,
+            model=v,
+            value=max(0.0, lp.value - _TOLERANCE * max(1.0, abs(lp.value))),
+        )
     # no LP optimum in time (or HiGHS calls it infeasible): CP-SAT's bound, and its proof
     left = time_limit - (time.perf_counter() - t0)
     out = solve_cp(v, options, max(1.0, left))
     if out.status == cp_model.INFEASIBLE:
-        return None, True
-    return (None if out.bound is None else max(0.0, out.bound)), False
+        return AggregateBound(None, infeasible=True)
+    return AggregateBound(None if out.bound is None else max(0.0, out.bound))

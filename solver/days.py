@@ -62,16 +62,24 @@ def _val(solver: cp_model.CpSolver, x: Any) -> int:
     return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
-def _spread_hint(v: Vars, family_counts: list[tuple[int, int, list[int]]]) -> dict[Any, int]:
+def _spread_hint(
+    v: Vars,
+    family_counts: list[tuple[int, int, list[int]]],
+    exact: dict[tuple[int, int], int] | None = None,
+) -> dict[Any, int]:
     """A starting point: each (group, count, options) family count spread evenly over its
-    starts, special agent-days on their first option, breaks spread evenly over their windows."""
+    starts (or as ``exact`` gives them), special agent-days on their first option, breaks
+    spread evenly over their windows."""
     hint: dict[Any, int] = {var: 0 for var in v.y_.values()}
     n_hint: dict[tuple[int, int], int] = defaultdict(int)
     for g, count, opts in family_counts:
-        for i in range(count):
-            o = opts[i * len(opts) // count]
-            hint[v.y_[(g, o)]] += 1
-            n_hint[(v.inst.groups[g][0], o)] += 1
+        if exact is not None:
+            per = [(o, exact.get((g, o), 0)) for o in opts]
+        else:
+            per = [(opts[i * len(opts) // count], 1) for i in range(count)]
+        for o, n in per:
+            hint[v.y_[(g, o)]] += n
+            n_hint[(v.inst.groups[g][0], o)] += n
     first_of: dict[int, int] = {}
     for (a, o), var in v.x_.items():
         if isinstance(var, int):
@@ -176,11 +184,20 @@ def solve_day(
     deferred_done: dict[tuple[int, int], int],
     options: SolveOptions,
     time_limit: float,
+    exact: dict[tuple[int, int], int] | None = None,
+    deferred_plan: dict[int, list[int]] | None = None,
 ) -> DayResult | None:
-    """Choose starts, breaks and channels for day d with the master's family counts."""
+    """Choose starts, breaks and channels for day d with the master's family counts
+    (``exact``: the starts too, per (group, option); ``deferred_plan``: agents per slot that
+    deferred channels are staffed to, default their level-loaded requirement)."""
     model = cp_model.CpModel()
     v = Vars(
-        model=model, inst=inst, aggregate=True, window=day_window(inst, d), deferred_as_target=True
+        model=model,
+        inst=inst,
+        aggregate=True,
+        window=day_window(inst, d),
+        deferred_as_target=True,
+        deferred_plan=deferred_plan or {},
     )
     family_counts: list[tuple[int, int, list[int]]] = []
     for (g, dd, f), count in plan.counts.items():
@@ -190,6 +207,8 @@ def solve_day(
         opts = [o for o in fam.options.get((f, d), []) if o in allowed]
         for o in opts:
             v.y_[(g, o)] = model.new_int_var(0, count, f"y[{g},{o}]")
+            if exact is not None:
+                model.add(v.y_[(g, o)] == exact.get((g, o), 0))
         model.add(sum(v.y_[(g, o)] for o in opts) == count)
         family_counts.append((g, count, opts))
     for (a, dd), f in plan.special.items():
@@ -202,7 +221,7 @@ def solve_day(
     v.fixed_shifts = neighbours
     v.deferred_done = deferred_done
     _run_core(v)
-    hint = _spread_hint(v, family_counts)
+    hint = _spread_hint(v, family_counts, exact)
     out = solve_cp(v, options, time_limit, hint=hint)
     if not out.has_solution:
         out = _complete_hint(v, hint, options, time_limit)

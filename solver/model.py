@@ -69,10 +69,17 @@ def build_exact(
 
 
 def build_aggregate(
-    inst: Instance, track: bool = False, elastic: bool = True, chain: bool = False
+    inst: Instance,
+    track: bool = False,
+    elastic: bool = True,
+    chain: bool = False,
+    deferred_as_target: bool = False,
+    deferred_plan: dict[int, list[int]] | None = None,
+    core: bool = True,
 ) -> Vars:
     """Group-count model (a relaxation): special agent-days individually, the rest as counts
-    (``chain``: agents on shift counted from the slot before, see ``Vars.chain_pools``)."""
+    (``chain``: agents on shift counted from the slot before, see ``Vars.chain_pools``;
+    ``core``: with the coverage core, else the group rules only)."""
     model = cp_model.CpModel()
     v = Vars(
         model=model,
@@ -81,6 +88,8 @@ def build_aggregate(
         track_assumptions=track,
         elastic=elastic,
         chain_pools=chain,
+        deferred_as_target=deferred_as_target,
+        deferred_plan=deferred_plan or {},
     )
     for prep in inst.agents:
         for d in prep.special_days:
@@ -89,7 +98,8 @@ def build_aggregate(
     for li in inst.requests:
         v.grant_[li] = model.new_bool_var(f"grant[{li}]")
     _run(v, AGGREGATE)
-    _run(v, CORE)
+    if core:
+        _run(v, CORE)
     set_objective(v)
     return v
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -32,6 +32,7 @@ from solver.group_master import solve_group_master
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
+from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
 from solver.refine import RosterState, refine, state_of
 from solver.schema import (
@@ -223,21 +224,34 @@ def _solve_pipeline(
     # 0. the bound: the aggregate model (a relaxation), briefly (about 3 s proves nothing at
     # 200 agents, 6-10 s a bound above 0: a tenth of the limit, at most 5 s beyond a twentieth)
     t0 = clock.elapsed
-    bound, infeasible = aggregate_bound(inst, options, bound_time(total))
+    agg = aggregate_bound(inst, options, bound_time(total))
     phases["bound"] = clock.elapsed - t0
-    if infeasible:
+    if agg.infeasible:
         state.infeasible = True
         return state
-    state.bound = bound
+    bound = state.bound = agg.value
     clock.report("bound", None, bound)
-    # 1. the weekly plan: which family each agent works each day (solver.master)
+    # 1. the weekly plan: shifts per group, day and family
     t0 = clock.elapsed
     fam = families(inst)
-    try:
-        plan = _weekly_plan(inst, fam, options, clock, total)
-    except MasterUnknown:
-        state.message = "no weekly plan found in the time given"
-        return state
+    # the LP's group counts rounded within the group rules, when the LP solved; else the
+    # cascade of weekly masters (role holders per agent, then group counts by family)
+    exact: dict[tuple[int, int], int] | None = None
+    dplan: dict[int, list[int]] | None = None
+    plan: MasterPlan | None = None
+    if agg.lp is not None:
+        rounded = rounded_plan(inst, agg, options, max(2.0, 0.10 * total))
+        if rounded is not None:
+            plan = _as_master(inst, fam, rounded)
+            exact = rounded.counts
+            dplan = deferred_plan(inst, agg)
+            clock.report("master", rounded.objective, state.bound, "the LP's counts rounded")
+    if plan is None:
+        try:
+            plan = _weekly_plan(inst, fam, options, clock, total)
+        except MasterUnknown:
+            state.message = "no weekly plan found in the time given"
+            return state
     phases["master"] = clock.elapsed - t0
     clock.report("master", None, state.bound)
     if plan is None:
@@ -252,7 +266,16 @@ def _solve_pipeline(
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
         res = solve_day(
-            inst, fam, plan, d, neighbours, done_before(results, inst, window[0]), options, per_day
+            inst,
+            fam,
+            plan,
+            d,
+            neighbours,
+            done_before(results, inst, window[0]),
+            options,
+            per_day,
+            exact=exact,
+            deferred_plan=dplan,
         )
         if res is None:
             state.message = f"no plan for day {d + 1} within its family counts"
@@ -295,7 +318,8 @@ def _solve_pipeline(
     clock.report("agents", None, state.bound)
     # 4. breaks and channels for the named shifts (greedy; refinement improves them)
     t0 = clock.elapsed
-    breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, results))
+    day_shifts = [fs for res in results.values() for fs in res.shifts]
+    breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, day_shifts))
     channels = greedy_channels(inst, chosen, breaks)
     roster = _replace_breaks(inst, state_of(inst, chosen, breaks, channels, plan.grants))
     phases["breaks"] = clock.elapsed - t0
@@ -393,6 +417,19 @@ def _weekly_plan(
     return plan
 
 
+def _as_master(inst: Instance, fam: Families, rounded: IntegerPlan) -> MasterPlan:
+    """An integer plan as the day models read it: family counts per group and day."""
+    plan = MasterPlan(objective=rounded.objective)
+    for (g, o), n in rounded.counts.items():
+        key = (g, inst.options[o].day, fam.of_option[o])
+        plan.counts[key] = plan.counts.get(key, 0) + n
+    for a, opts in rounded.special.items():
+        for o in opts:
+            plan.special[(a, inst.options[o].day)] = fam.of_option[o]
+    plan.grants = dict(rounded.grants)
+    return plan
+
+
 def _named(
     inst: Instance, fam: Families, plan: MasterPlan, results: dict[int, DayResult]
 ) -> dict[int, list[int]]:
@@ -420,15 +457,15 @@ def _named(
 
 
 def _day_breaks(
-    inst: Instance, chosen: dict[int, list[int]], results: dict[int, DayResult]
+    inst: Instance, chosen: dict[int, list[int]], shifts: Iterable[FixedShift]
 ) -> dict[tuple[int, int], list[int]]:
-    """The day models' break placements handed to the named shifts of the same class and
-    option (training days and shifts the agents did not take are left to the greedy)."""
+    """Planned break placements (day models', the integer plan's) handed to the named shifts
+    of the same class and option (training days and shifts the agents did not take are left
+    to the greedy)."""
     pool: dict[tuple[int, int], list[tuple[int, ...]]] = defaultdict(list)
-    for res in results.values():
-        for fs in res.shifts:
-            if not fs.unavailable:
-                pool[(fs.klass, fs.option)].append(fs.breaks)
+    for fs in shifts:
+        if not fs.unavailable:
+            pool[(fs.klass, fs.option)].append(fs.breaks)
     out: dict[tuple[int, int], list[int]] = {}
     for a, opts in sorted(chosen.items()):
         prep = inst.agents[a]

@@ -103,6 +103,13 @@ class Vars:
     sum over every shift covering the slot: sparser, the same solutions (shift design)."""
     deferred_as_target: bool = False
     """Staff deferred channels to their per-slot plan instead of the backlog model (day models)."""
+    deferred_plan: dict[int, list[int]] = field(default_factory=dict)
+    """Channel -> agents per slot: the plan a deferred channel is staffed to (with
+    ``deferred_as_target``) instead of the channel's own level-loaded requirement."""
+
+    def required(self, c: int) -> list[int]:
+        """Agents wanted per slot on channel c (a deferred channel's plan when one is given)."""
+        return self.deferred_plan.get(c) or list(self.inst.problem.channels[c].required)
 
     # ------------------------------------------------------------------ agent layer
     def option(self, o: int) -> ShiftOption:

@@ -227,7 +227,7 @@ def _deferred_as_target(v: Vars, c: int) -> bool:
     """Day models staff a deferred channel to its level-loaded plan when one is given (a
     per-slot requirement); the polish and the validator keep the exact backlog model."""
     ch = v.inst.problem.channels[c]
-    return v.deferred_as_target and ch.kind is ChannelKind.deferred and any(ch.required)
+    return v.deferred_as_target and ch.kind is ChannelKind.deferred and any(v.required(c))
 
 
 def add_coverage(v: Vars) -> list[Penalty]:
@@ -245,8 +245,9 @@ def add_coverage(v: Vars) -> list[Penalty]:
             if ch.kind is not ChannelKind.deferred
             else max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
         )
+        required = v.required(c)
         for t in v.slots():
-            req = ch.required[t]
+            req = required[t]
             cov = v.coverage(c, t)
             if isinstance(cov, int):
                 if req > cov:
