@@ -65,34 +65,11 @@ def _kind(ct: Any) -> str:
     return "other"
 
 
-@dataclass(frozen=True)
-class Relaxation:
-    """A ``CpModelProto`` as linear arrays: minimise ``c @ x + offset`` subject to
-    ``a_ub @ x <= b_ub``, ``a_eq @ x == b_eq``, ``lb <= x <= ub`` (x integral where
-    ``integral``)."""
-
-    c: Any
-    offset: float
-    a_ub: Any
-    b_ub: Any
-    a_eq: Any
-    b_eq: Any
-    lb: Any
-    ub: Any
-    integral: Any
-    kept: int
-    dropped: int
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        rows = (0 if self.a_ub is None else self.a_ub.shape[0]) + (
-            0 if self.a_eq is None else self.a_eq.shape[0]
-        )
-        return rows, len(self.c)
-
-
-def relaxation(proto: Any) -> Relaxation:
-    """The linear rows of a ``CpModelProto`` (see the module docstring for what is kept)."""
+def lp_bound(
+    proto: Any, time_limit_s: float = 60.0, scale: float = 1.0, method: str = "highs-ipm"
+) -> LpBound:
+    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``)."""
+    t0 = time.perf_counter()
     n = len(proto.variables)
     lb = np.empty(n)
     ub = np.empty(n)
@@ -181,42 +158,19 @@ def relaxation(proto: Any) -> Relaxation:
     if upper.any() or lower.any():
         a_ub = vstack([a[upper], -a[lower]]).tocsr()
         b_ub = np.concatenate([hi_arr[upper], -lo_arr[lower]])
-    integral = np.ones(n, dtype=np.uint8)  # every CP-SAT variable is an integer
-    return Relaxation(
-        c=obj,
-        offset=offset,
-        a_ub=a_ub,
-        b_ub=b_ub,
-        a_eq=a[eq] if eq.any() else None,
-        b_eq=lo_arr[eq] if eq.any() else None,
-        lb=lb,
-        ub=ub,
-        integral=integral,
-        kept=kept,
-        dropped=dropped,
-    )
-
-
-def lp_bound(
-    proto: Any, time_limit_s: float = 60.0, scale: float = 1.0, method: str = "highs-ipm"
-) -> LpBound:
-    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``)."""
-    t0 = time.perf_counter()
-    r = relaxation(proto)
     res = linprog(
-        r.c,
-        A_ub=r.a_ub,
-        b_ub=r.b_ub,
-        A_eq=r.a_eq,
-        b_eq=r.b_eq,
-        bounds=np.column_stack([r.lb, r.ub]),
+        obj,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a[eq] if eq.any() else None,
+        b_eq=lo_arr[eq] if eq.any() else None,
+        bounds=np.column_stack([lb, ub]),
         method=method,
         options={"time_limit": max(0.1, float(time_limit_s)), "presolve": True},
     )
     wall = time.perf_counter() - t0
-    m, n = r.shape
     if res.status == 0:
-        value = (float(res.fun) + r.offset) / scale
-        return LpBound(value, "optimal", m, n, r.kept, r.dropped, wall, res.x)
+        value = (float(res.fun) + offset) / scale
+        return LpBound(value, "optimal", m, n, kept, dropped, wall, res.x)
     status = {1: "time_limit", 2: "infeasible"}.get(res.status, "error")
-    return LpBound(None, status, m, n, r.kept, r.dropped, wall)
+    return LpBound(None, status, m, n, kept, dropped, wall)

@@ -73,8 +73,6 @@ def build_aggregate(
     track: bool = False,
     elastic: bool = True,
     chain: bool = False,
-    deferred_as_target: bool = False,
-    deferred_plan: dict[int, list[int]] | None = None,
     core: bool = True,
 ) -> Vars:
     """Group-count model (a relaxation): special agent-days individually, the rest as counts
@@ -88,8 +86,6 @@ def build_aggregate(
         track_assumptions=track,
         elastic=elastic,
         chain_pools=chain,
-        deferred_as_target=deferred_as_target,
-        deferred_plan=deferred_plan or {},
     )
     for prep in inst.agents:
         for d in prep.special_days:

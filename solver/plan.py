@@ -81,27 +81,21 @@ def rounded_plan(
     fairness) as in the roster. A small model (no breaks, no channels): the day models place
     those next. None when CP-SAT finds no rounding in time."""
     p = inst.problem
-    x = agg.lp
     v = build_aggregate(inst, elastic=False, core=False)
-    hint = _restrict(v, agg)
+    hint: dict[Any, int] = {}
     on: dict[tuple[int, int], list[Any]] = {}
     lp_on: dict[tuple[int, int], float] = {}
-
-    def count(k: int, o: int, var: Any, value: float) -> None:
+    for var, k, o, val in _counts(inst, v, agg):
+        lo = math.floor(val + 1e-6)
+        hi = max(lo, math.ceil(val - 1e-6))
+        v.model.add(var >= lo)
+        v.model.add(var <= hi)
+        hint[var] = min(hi, max(lo, math.floor(val + 0.5)))
         for t in inst.options[o].slots:
             tt = p.slot_index(t)
             if tt is not None:
                 on.setdefault((k, tt), []).append(var)
-                lp_on[(k, tt)] = lp_on.get((k, tt), 0.0) + value
-
-    for (g, o), var in v.y_.items():
-        lp_var = agg.model.y_.get((g, o))
-        if not isinstance(var, int) and lp_var is not None and not isinstance(lp_var, int):
-            count(inst.groups[g][0], o, var, float(x[lp_var.index]))
-    for (a, o), var in v.x_.items():
-        lp_var = agg.model.x_.get((a, o))
-        if not isinstance(var, int) and lp_var is not None and not isinstance(lp_var, int):
-            count(inst.agents[a].class_index, o, var, float(x[lp_var.index]))
+                lp_on[(k, tt)] = lp_on.get((k, tt), 0.0) + val
     terms = [scaled_weight(pen.weight) * pen.var for pen in v.penalties]
     w = scaled_weight(p.weights.under_cover / 100)  # per hundredth of an agent-slot
     for key, variables in on.items():
@@ -117,34 +111,24 @@ def rounded_plan(
     return _read(v, out.solver, out.objective)
 
 
-def _restrict(v: Any, agg: AggregateBound) -> dict[Any, int]:
-    """Every count of ``v`` held between the floor and ceiling of its LP value; the hint
-    rounds half up."""
-    hint: dict[Any, int] = {}
-    for table, lp_table in ((v.y_, agg.model.y_), (v.x_, agg.model.x_)):
-        for key, var in table.items():
-            lp_var = lp_table.get(key)
-            if isinstance(var, int) or lp_var is None or isinstance(lp_var, int):
-                continue
-            val = float(agg.lp[lp_var.index])
-            lo = math.floor(val + 1e-6)
-            hi = max(lo, math.ceil(val - 1e-6))
-            v.model.add(var >= lo)
-            v.model.add(var <= hi)
-            hint[var] = min(hi, max(lo, math.floor(val + 0.5)))
-    return hint
+def _counts(inst: Instance, v: Any, agg: AggregateBound) -> list[tuple[Any, int, int, float]]:
+    """(variable, class, option, LP value) of every group count and special agent-day of ``v``
+    (built like the LP's model, so its keys are the LP's)."""
+    out = []
+    for (g, o), var in v.y_.items():
+        out.append((var, inst.groups[g][0], o, float(agg.lp[agg.model.y_[(g, o)].index])))
+    for (a, o), var in v.x_.items():
+        out.append((var, inst.agents[a].class_index, o, float(agg.lp[agg.model.x_[(a, o)].index])))
+    return out
 
 
 def _read(v: Any, sol: Any, objective: float | None) -> IntegerPlan:
     plan = IntegerPlan(objective=objective)
     for (g, o), var in v.y_.items():
-        n = int(var) if isinstance(var, int) else int(sol.value(var))
-        if n:
+        if n := int(sol.value(var)):
             plan.counts[(g, o)] = n
     for (a, o), var in v.x_.items():
-        if int(var) if isinstance(var, int) else int(sol.value(var)):
+        if sol.value(var):
             plan.special.setdefault(a, []).append(o)
-    plan.grants = {
-        li: bool(g if isinstance(g, int) else sol.value(g)) for li, g in v.grant_.items()
-    }
+    plan.grants = {li: bool(sol.value(g)) for li, g in v.grant_.items()}
     return plan

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -318,8 +318,7 @@ def _solve_pipeline(
     clock.report("agents", None, state.bound)
     # 4. breaks and channels for the named shifts (greedy; refinement improves them)
     t0 = clock.elapsed
-    day_shifts = [fs for res in results.values() for fs in res.shifts]
-    breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, day_shifts))
+    breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, results))
     channels = greedy_channels(inst, chosen, breaks)
     roster = _replace_breaks(inst, state_of(inst, chosen, breaks, channels, plan.grants))
     phases["breaks"] = clock.elapsed - t0
@@ -457,15 +456,15 @@ def _named(
 
 
 def _day_breaks(
-    inst: Instance, chosen: dict[int, list[int]], shifts: Iterable[FixedShift]
+    inst: Instance, chosen: dict[int, list[int]], results: dict[int, DayResult]
 ) -> dict[tuple[int, int], list[int]]:
-    """Planned break placements (day models', the integer plan's) handed to the named shifts
-    of the same class and option (training days and shifts the agents did not take are left
-    to the greedy)."""
+    """The day models' break placements handed to the named shifts of the same class and
+    option (training days and shifts the agents did not take are left to the greedy)."""
     pool: dict[tuple[int, int], list[tuple[int, ...]]] = defaultdict(list)
-    for fs in shifts:
-        if not fs.unavailable:
-            pool[(fs.klass, fs.option)].append(fs.breaks)
+    for res in results.values():
+        for fs in res.shifts:
+            if not fs.unavailable:
+                pool[(fs.klass, fs.option)].append(fs.breaks)
     out: dict[tuple[int, int], list[int]] = {}
     for a, opts in sorted(chosen.items()):
         prep = inst.agents[a]
