@@ -47,6 +47,9 @@ class DayResult:
     deferred: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
     """(channel, work class) -> slot -> units done."""
     objective: float | None = None
+    short: list[str] = field(default_factory=list)
+    """Hard rules the day's plan leaves short (floors, role cover, the break cap: elastic in
+    the day model), as ``rule: subject``."""
 
 
 def _group_options(inst: Instance, g: int, d: int) -> list[int]:
@@ -228,6 +231,11 @@ def solve_day(
         if out is None:
             return None
     res = DayResult(objective=out.objective)
+    res.short = [
+        f"{pen.rule_id.removeprefix('hard.')}: {pen.subject}"
+        for pen in v.penalties
+        if pen.rule_id.startswith("hard.") and _val(out.solver, pen.var)
+    ]
     for key, var in v.y_.items():
         val = _val(out.solver, var)
         if val:

@@ -260,28 +260,29 @@ def _solve_pipeline(
         return state
     # 2. day models, forward
     t0 = clock.elapsed
-    results: dict[int, DayResult] = {}
     per_day = max(1.0, 0.22 * total / p.days)
-    for d in range(p.days):
-        window = day_window(inst, d)
-        neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
-        res = solve_day(
-            inst,
-            fam,
-            plan,
-            d,
-            neighbours,
-            done_before(results, inst, window[0]),
-            options,
-            per_day,
-            exact=exact,
-            deferred_plan=dplan,
-        )
-        if res is None:
-            state.message = f"no plan for day {d + 1} within its family counts"
-            return state
-        results[d] = res
-        clock.report("days", None, state.bound, f"day {d + 1} of {p.days}")
+    results, failed = _days(inst, fam, plan, options, per_day, exact, dplan, clock, bound)
+    short = _short(results)
+    if exact is not None and (failed is not None or short):
+        # the rounded plan's days leave a hard rule short (its counts may leave no room for
+        # the breaks under the cap, or for a second team lead): the weekly masters plan too,
+        # and the days that leave fewer rules short, then cost less, are kept
+        why = f"has no day {failed + 1}" if failed is not None else f"leaves {short[0]} short"
+        clock.report("master", None, state.bound, f"the rounded plan {why}: weekly masters")
+        try:
+            other = _weekly_plan(inst, fam, options, clock, total)
+        except MasterUnknown:
+            other = None
+        if other is not None:
+            days2, failed2 = _days(inst, fam, other, options, per_day, None, None, clock, bound)
+            if failed2 is None and (
+                failed is not None
+                or (len(_short(days2)), _cost(days2)) < (len(short), _cost(results))
+            ):
+                plan, results, failed = other, days2, None
+    if failed is not None:
+        state.message = f"no plan for day {failed + 1} within its family counts"
+        return state
     phases["days"] = clock.elapsed - t0
     # 3. named agents: role holders as the master planned them (the day models chose the
     # starts of each family; any matching keeps every agent rule), the other groups' counts
@@ -346,6 +347,50 @@ def _solve_pipeline(
     state.grants = roster.grants
     state.roster = roster.roster
     return state
+
+
+def _days(
+    inst: Instance,
+    fam: Families,
+    plan: MasterPlan,
+    options: SolveOptions,
+    per_day: float,
+    exact: dict[tuple[int, int], int] | None,
+    dplan: dict[int, list[int]] | None,
+    clock: _Clock,
+    bound: float | None,
+) -> tuple[dict[int, DayResult], int | None]:
+    """The day models, forward (each day sees the shifts of the day before reaching into it),
+    and the first day with no plan within its family counts (None: every day has one)."""
+    results: dict[int, DayResult] = {}
+    for d in range(inst.problem.days):
+        window = day_window(inst, d)
+        neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
+        res = solve_day(
+            inst,
+            fam,
+            plan,
+            d,
+            neighbours,
+            done_before(results, inst, window[0]),
+            options,
+            per_day,
+            exact=exact,
+            deferred_plan=dplan,
+        )
+        if res is None:
+            return results, d
+        results[d] = res
+        clock.report("days", None, bound, f"day {d + 1} of {inst.problem.days}")
+    return results, None
+
+
+def _short(results: dict[int, DayResult]) -> list[str]:
+    return [x for res in results.values() for x in res.short]
+
+
+def _cost(results: dict[int, DayResult]) -> float:
+    return sum(res.objective or 0.0 for res in results.values())
 
 
 def bound_time(total: float) -> float:

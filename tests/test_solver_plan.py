@@ -7,10 +7,12 @@ import math
 from types import SimpleNamespace
 
 from solver.bound import aggregate_bound
+from solver.days import solve_day
+from solver.master import MasterPlan, families
 from solver.options import SolveOptions
 from solver.plan import deferred_plan, rounded_plan
 from solver.prep import prepare
-from solver.schema import ChannelKind, SolveStatus
+from solver.schema import Channel, ChannelKind, SolveStatus
 from solver.solve import solve
 from solver.validate import validate
 from tests.roster_factory import tiny
@@ -70,3 +72,25 @@ def test_deferred_plan_never_falls_behind_the_lp() -> None:
         running_plan += n
         assert running_plan >= running_lp - 1e-9
         assert running_plan < running_lp + 1  # and never a whole agent-slot ahead
+
+
+def test_a_day_model_names_the_hard_rules_its_counts_leave_short() -> None:
+    floor = tuple(2 if 8 <= t < 12 else 0 for t in range(24))
+    problem = tiny(
+        days=1,
+        agents=3,
+        channels=(
+            Channel(id="phone", kind=ChannelKind.voice, required=(1,) * 24, min_staff=floor),
+        ),
+    )
+    inst = prepare(problem)
+    fam = families(inst)
+    early = next(o for o in inst.options if o.type_index == 0)  # 06:00-15:00, a 1-hour lunch
+    g = inst.agents[0].group_index
+    one = MasterPlan(counts={(g, 0, fam.of_option[early.index]): 1})
+    res = solve_day(inst, fam, one, 0, [], {}, OPTS, 5)
+    assert res is not None
+    assert any(x.startswith("min_staff: phone:") for x in res.short)
+    two = MasterPlan(counts={(g, 0, fam.of_option[early.index]): 3})
+    res = solve_day(inst, fam, two, 0, [], {}, OPTS, 5)
+    assert res is not None and res.short == []
