@@ -453,8 +453,17 @@ def _weekly_plan(
     if plan is None:
         try:
             plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
-        except MasterUnknown:  # no plan yet: give it a larger share before giving up
-            plan = solve_group_master(inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first)
+        except MasterUnknown:
+            # no plan yet: a larger share, then most of what is left (without a plan there is
+            # no roster, so time kept for the later steps would only be given back unused)
+            try:
+                plan = solve_group_master(
+                    inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first
+                )
+            except MasterUnknown:
+                plan = solve_group_master(
+                    inst, fam, options, max(2.0, 0.7 * clock.left), fixed=first
+                )
     if plan is not None and first is not None:
         plan.assign = dict(first.assign)
         plan.grants.update(first.grants)
