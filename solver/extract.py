@@ -18,7 +18,7 @@ from solver.prep import Instance
 from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.variables import Expr, Vars
 
-__all__ = ["assemble", "chosen_options", "extract", "granted", "hint_from"]
+__all__ = ["assemble", "chosen_options", "extract", "granted", "hint_from", "match_breaks"]
 
 
 def _val(solver: cp_model.CpSolver, x: Expr) -> int:
@@ -40,7 +40,7 @@ def granted(v: Vars, solver: cp_model.CpSolver) -> dict[int, bool]:
     return {li: bool(_val(solver, g)) for li, g in v.grant_.items()}
 
 
-def _match_breaks(
+def match_breaks(
     v: Vars, solver: cp_model.CpSolver, chosen: dict[int, list[int]]
 ) -> dict[tuple[int, int], list[int]]:
     """Break start slot per (agent, option), one per break of the shift type."""
@@ -75,7 +75,7 @@ def _match_breaks(
 def extract(v: Vars, solver: cp_model.CpSolver) -> list[ShiftAssignment]:
     """Named shifts with break times and a channel per slot, from a solved exact model."""
     chosen = chosen_options(v, solver)
-    breaks = _match_breaks(v, solver, chosen)
+    breaks = match_breaks(v, solver, chosen)
     counts = {key: _val(solver, var) for key, var in v.w_.items()}
     return assemble(v.inst, chosen, breaks, counts)
 

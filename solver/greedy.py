@@ -61,7 +61,7 @@ def greedy_breaks(
             np.asarray(req_role.slots[:n], dtype=np.float64) * req_role.count,
         )
     share_cap = p.rules.max_on_break_share
-    pending: list[tuple[int, int, int, int, int]] = []  # (window size, agent, option, break)
+    pending: list[tuple[float, int, int, int, int]] = []  # (starts per slot, a, o, break, dur)
     out: dict[tuple[int, int], list[int]] = {}
     for a, opts in chosen.items():
         prep = inst.agents[a]
@@ -89,7 +89,10 @@ def greedy_breaks(
                 if given is not None:
                     _apply(est, duty, brk_p, a, o, b, given[b], dur, inst, skills, primary, n)
                 else:
-                    pending.append((last - first, a, o, b, dur))
+                    pending.append(((last - first + 1) / dur, a, o, b, dur))
+    # the most constrained breaks first: fewest starts per slot of break (a 90-minute lunch
+    # with nine starts before a 15-minute break with seven, else the short breaks fill the
+    # slots the lunches cannot avoid and the break cap breaks at midday)
     pending.sort()
     for _, a, o, b, dur in pending:
         prep = inst.agents[a]

@@ -436,7 +436,17 @@ def refine(
             state = cand
             if report:
                 report(state)
-    # role cover first: every holder of the role, shifts and breaks together (_role_targets)
+    # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
+    # most floors, role cover and break caps that the first placement broke): first only
+    # around the broken slots, day by day (small models, so every broken day gets its turn,
+    # before the larger role moves: on a month those can take the whole time left)
+    broken = _broken_slots(inst, state)
+    for d in sorted(broken):
+        if time_left() <= 2.0:
+            break
+        days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
+        state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
+    # then role cover: every holder of the role, shifts and breaks together (_role_targets)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     while time_left() > 2.0:
         role_move = _role_targets(inst, state, tried_roles)
@@ -451,17 +461,7 @@ def refine(
             state = cand
             if report:
                 report(state)
-    # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
-    # most floors, role cover and break caps that the first placement broke); days with broken
-    # rules first, in case the time runs out: first only around the broken slots, day by day
-    # (small models, so every broken day gets its turn); then every shift of each day
-    broken = _broken_slots(inst, state)
-    for d in sorted(broken):
-        if time_left() <= 2.0:
-            break
-        days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
-        state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
-    broken = _broken_slots(inst, state)
+    # then every shift of each day, days with broken rules first, in case the time runs out,
     # then by the next day's: a broken slot early in a day may lie in this day's night shifts
     for d in sorted(
         range(p.days), key=lambda d: (-len(broken.get(d, [])), -len(broken.get(d + 1, [])), d)

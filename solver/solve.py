@@ -29,6 +29,7 @@ from solver.explain import explain
 from solver.extract import chosen_options, extract, granted
 from solver.greedy import greedy_breaks, greedy_channels
 from solver.group_master import solve_group_master
+from solver.holders import holders_roster
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
@@ -224,7 +225,7 @@ def _solve_pipeline(
     # 0. the bound: the aggregate model (a relaxation), briefly (about 3 s proves nothing at
     # 200 agents, 6-10 s a bound above 0: a tenth of the limit, at most 5 s beyond a twentieth)
     t0 = clock.elapsed
-    agg = aggregate_bound(inst, options, bound_time(total))
+    agg = aggregate_bound(inst, options, bound_time(total, p.days))
     phases["bound"] = clock.elapsed - t0
     if agg.infeasible:
         state.infeasible = True
@@ -323,6 +324,21 @@ def _solve_pipeline(
     channels = greedy_channels(inst, chosen, breaks)
     roster = _replace_breaks(inst, state_of(inst, chosen, breaks, channels, plan.grants))
     phases["breaks"] = clock.elapsed - t0
+    if any(x.rule == "role_coverage" for x in roster.validation.violations):
+        # role cover broken: the holders' weeks from their own exact model (solver.holders)
+        t0 = clock.elapsed
+        alt = holders_roster(inst, roster, options, min(0.15 * total, clock.left - 0.2 * total))
+        if alt is not None:
+            alt = _replace_breaks(inst, alt)
+            if alt.score < roster.score:
+                roster = alt
+                clock.report(
+                    "refine",
+                    roster.validation.objective,
+                    state.bound,
+                    "role holders' weeks from their own exact model",
+                )
+        phases["holders"] = clock.elapsed - t0
     # 5. bounded refinement on the exact model: repair broken rules, then improve
     t0 = clock.elapsed
     clock.report(
@@ -393,11 +409,14 @@ def _cost(results: dict[int, DayResult]) -> float:
     return sum(res.objective or 0.0 for res in results.values())
 
 
-def bound_time(total: float) -> float:
+def bound_time(total: float, days: int = 7) -> float:
     """Seconds the aggregate bound may take out of a ``total``-second solve (an LP that solves
     sooner, as it mostly does, leaves the rest to the roster): a tenth, at least 5 s (the
-    60-agent independent week's LP takes 3.4 s), at most 30 s."""
-    return min(max(5.0, 0.10 * total), 30.0, max(1.0, 0.5 * total))
+    60-agent independent week's LP takes 3.4 s), at most 30 s for a week. Longer horizons get
+    a larger share, in proportion to weeks: without the LP there is no rounded plan and no
+    bound (the 28-day independent month's LP takes 48 s)."""
+    weeks = max(1.0, days / 7)
+    return min(max(5.0, 0.10 * total * weeks), 30.0 * weeks, max(1.0, 0.5 * total))
 
 
 def _weekly_plan(

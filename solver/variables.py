@@ -239,22 +239,30 @@ class Vars:
         return ct
 
     def at_least(
-        self, rule_id: str, subject: str, lhs: Expr, rhs: int, lits: Iterable[Expr]
+        self,
+        rule_id: str,
+        subject: str,
+        lhs: Expr,
+        rhs: int,
+        lits: Iterable[Expr],
+        unit: int = 1,
     ) -> None:
         """``lhs >= rhs`` for a coupling hard rule: strict when tracking or not elastic,
-        otherwise with a shortfall costing ELASTIC_WEIGHT per unit."""
+        otherwise with a shortfall costing ELASTIC_WEIGHT per agent short, where one agent is
+        ``unit`` of ``lhs`` (the break cap counts in hundredths: one agent too many on break
+        weighs what one agent short of a floor does, as the validator counts them)."""
         lits = list(lits)
         if self.track_assumptions or not self.elastic:
             self.add(lhs >= rhs, lits)
             return
         if isinstance(lhs, int):
             if lhs < rhs:
-                self.penalize(f"hard.{rule_id}", subject, rhs - lhs, ELASTIC_WEIGHT)
+                self.penalize(f"hard.{rule_id}", subject, -(-(rhs - lhs) // unit), ELASTIC_WEIGHT)
             return
         short = self.int_var(
-            0, max(0, rhs) + 100 * len(self.inst.agents), f"short[{rule_id}:{subject}]"
+            0, max(0, rhs) // unit + 100 * len(self.inst.agents), f"short[{rule_id}:{subject}]"
         )
-        self.add(lhs + short >= rhs)
+        self.add(lhs + unit * short >= rhs)
         self.penalize(f"hard.{rule_id}", subject, short, ELASTIC_WEIGHT)
 
     def penalize(

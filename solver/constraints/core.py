@@ -358,6 +358,7 @@ def add_break_share_cap(v: Vars) -> list[Penalty]:
                 num * shift + 99 - 100 * sum(on_break),
                 0,
                 lits,
+                unit=100,
             )
     return []
 

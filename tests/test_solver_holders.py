@@ -1,0 +1,62 @@
+"""Role holders' weeks from their own exact model (solver.holders)."""
+
+from __future__ import annotations
+
+from solver.greedy import greedy_breaks, greedy_channels
+from solver.holders import holders_roster
+from solver.options import SolveOptions
+from solver.prep import prepare
+from solver.refine import state_of
+from solver.schema import Agent, RoleRequirement
+from tests.roster_factory import tiny
+
+OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
+
+
+def _problem():  # type: ignore[no-untyped-def]
+    people = (
+        Agent(id="L1", contract="ft", skills=("phone",), roles=("lead",)),
+        Agent(id="L2", contract="ft", skills=("phone",), roles=("lead",)),
+        *(Agent(id=f"a{i}", contract="ft", skills=("phone",)) for i in range(4)),
+    )
+    # a lead on duty 07:00-14:00 both days: two early leads, their lunches apart
+    morning = tuple(7 <= t % 24 < 14 for t in range(48))
+    return tiny(
+        days=2,
+        agent_list=people,
+        roles=(RoleRequirement(role="lead", count=1, slots=morning),),
+    )
+
+
+def test_the_holders_exact_weeks_cover_the_role_the_roster_left_open() -> None:
+    problem = _problem()
+    inst = prepare(problem)
+    # everyone but the leads on the first early shift each day; the leads off
+    chosen = {
+        a.index: [a.options_by_day[d][0] for d in range(problem.days)]
+        for a in inst.agents
+        if not a.agent.roles
+    }
+    breaks = greedy_breaks(inst, chosen)
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    assert any(x.rule == "role_coverage" for x in state.validation.violations)
+    alt = holders_roster(inst, state, OPTS, 10)
+    assert alt is not None
+    assert not alt.validation.violations
+    for a, opts in chosen.items():  # the others' shifts and breaks as they were
+        assert alt.chosen[a] == opts
+        for o in opts:
+            assert alt.breaks[(a, o)] == breaks[(a, o)]
+    # both leads work each morning, lunches apart
+    for d in range(problem.days):
+        leads = [a.index for a in inst.agents if a.agent.roles]
+        assert all(any(inst.options[o].day == d for o in alt.chosen[a]) for a in leads)
+
+
+def test_no_holders_or_too_many_give_nothing_to_substitute() -> None:
+    problem = tiny(days=1, agents=3)
+    inst = prepare(problem)
+    chosen = {a.index: [a.options_by_day[0][0]] for a in inst.agents}
+    breaks = greedy_breaks(inst, chosen)
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    assert holders_roster(inst, state, OPTS, 10) is None
