@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-public lint format clean
+.PHONY: demo test bench bench-public bench-service lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -27,6 +27,9 @@ bench: $(STAMP)
 
 bench-public: $(STAMP)
 	$(BIN)/python -m benchmarks.run public
+
+bench-service: $(STAMP)
+	$(BIN)/python -m benchmarks.run service
 
 lint: $(STAMP)
 	$(BIN)/ruff check forecast solver api tests benchmarks

@@ -8,6 +8,7 @@ output files, and leave records.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
@@ -52,6 +54,7 @@ __all__ = [
     "LeaveRow",
     "RevisionRow",
     "ScenarioRow",
+    "exclusive",
     "make_engine",
     "make_sessionmaker",
     "migrate",
@@ -265,6 +268,29 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def exclusive(session: Session, key: str) -> None:
+    """Serialise the rest of this transaction with every other one that calls ``exclusive`` with
+    the same ``key``, on SQLite and PostgreSQL alike: a count and the insert it allows (queue
+    admission), or a maximum and the next number (revision numbers), then decide atomically.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first read (one
+    writer at a time, across processes; others wait up to the busy timeout), so what this
+    transaction reads cannot change before it commits. Call it before the transaction's first
+    write: one that has written holds the lock anyway, and pysqlite opens the transaction only
+    at the first write, so one that has only read takes the lock here. PostgreSQL: a
+    transaction-scoped advisory lock on the key's hash (``pg_advisory_xact_lock``), released at
+    commit or rollback."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    if connection.dialect.name == "postgresql":
+        digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": digest})
 
 
 def alembic_config(url: str) -> Any:

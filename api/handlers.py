@@ -2,7 +2,8 @@
 
 InputError -> 422 with every located problem; NotFoundError -> 404; ConflictError -> 409;
 QueueFullError -> 429 (Retry-After); AuthenticationError -> 401; PermissionDeniedError -> 403;
-request validation -> 422 naming the field; an unexpected exception -> 500 (logged: a bug).
+request validation -> 422 naming the field. An unexpected exception becomes a 500 with an error
+id in ``api.limits.Guard`` (logged once, briefly).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def error_response(
     body = ErrorBody(
         error=error, message=message, problems=[problem_out(p) for p in problems or []]
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    # error_id belongs to 500s only (api.limits.Guard)
+    content = body.model_dump(mode="json", exclude={"error_id"})
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -140,13 +143,6 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, error, message, headers=headers)
 
 
-async def _internal(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(
-        500, "internal", "unexpected error (a bug, logged by the server); nothing was stored"
-    )
-
-
 def install(app: FastAPI) -> None:
     """Register every handler on the app."""
     app.add_exception_handler(InputError, _input_error)
@@ -157,4 +153,3 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AuthenticationError, _unauthorized)
     app.add_exception_handler(PermissionDeniedError, _forbidden)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _internal)

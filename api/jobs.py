@@ -35,7 +35,7 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.db import ArtifactRow, JobRow, RevisionRow, session_scope, utcnow
+from api.db import ArtifactRow, JobRow, RevisionRow, exclusive, session_scope, utcnow
 from api.errors import ConflictError, InputError, NotFoundError, Problem, QueueFullError
 from api.reports.compare import write_comparison
 from api.scenario import load_scenario
@@ -205,8 +205,8 @@ def job_out(session: Session, row: JobRow) -> JobOut:
     )
 
 
-def get_job(session: Session, job_id: str) -> JobRow:
-    row = session.get(JobRow, job_id) if len(job_id) <= 32 else None
+def get_job(session: Session, job_id: str, lock: bool = False) -> JobRow:
+    row = session.get(JobRow, job_id, with_for_update=lock) if len(job_id) <= 32 else None
     if row is None:
         raise NotFoundError("solve", job_id)
     return row
@@ -224,6 +224,9 @@ def _time_limit(settings: Settings, requested: float | None) -> float | None:
 
 
 def _check_queue(session: Session, settings: Settings, n: int) -> None:
+    """429 unless ``n`` more solves fit in the queue; the count and the caller's insert are one
+    atomic decision (``exclusive``: concurrent submissions wait their turn)."""
+    exclusive(session, "solve-queue")
     queued = session.scalar(
         select(func.count())
         .select_from(JobRow)
@@ -369,8 +372,11 @@ def submit_compare(
 
 
 def cancel_job(session: Session, job_id: str) -> JobRow:
-    """Cancel a queued job now; ask the runner to stop a running one. Finished ones: 409."""
-    row = get_job(session, job_id)
+    """Cancel a queued job now; ask the runner to stop a running one. Finished ones: 409.
+    Concurrent cancellations (and the runner claiming the job) are decided one at a time: the
+    job's row is locked (SQLite: the write lock, ``exclusive``; PostgreSQL: the row)."""
+    exclusive(session, f"job:{job_id}")
+    row = get_job(session, job_id, lock=True)
     if row.status == JobStatus.cancelled:
         return row
     if row.status in (JobStatus.finished, JobStatus.failed):
@@ -643,6 +649,7 @@ class JobRunner:
             "default_time_limit_s": self.settings.default_time_limit_s,
             "max_time_limit_s": self.settings.max_time_limit_s,
             "solver_workers": self.settings.solver_workers,
+            "nice": self.settings.worker_nice,
         }
         process = self._ctx.Process(
             target=run_job,

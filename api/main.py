@@ -15,7 +15,7 @@ from api import handlers, openapi
 from api.db import make_engine, make_sessionmaker, migrate
 from api.deps import Services
 from api.jobs import JobRunner
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, Guard
 from api.routes import calculators, health, leave, scenarios, solves
 from api.settings import Settings
 
@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     )
     handlers.install(app)
     openapi.install(app)
+    # Guard inside BodySizeLimit: bodies are bounded in size before their depth is read
+    app.add_middleware(Guard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for module in (health, calculators, scenarios, solves, leave):
         app.include_router(module.router)

@@ -23,10 +23,11 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.db import FileRow, RevisionRow, ScenarioRow, utcnow
+from api.db import FileRow, RevisionRow, ScenarioRow, exclusive, utcnow
 from api.errors import InputError, NotFoundError, Problem
 from api.pipeline import Prepared, prepare_scenario
 from api.schemas import FileChange, FileDiff, ScenarioDiff
+from api.yamlsrc import depth_problem, too_deep
 
 __all__ = [
     "MAX_FILES",
@@ -124,6 +125,9 @@ def _scan(path: str, data: bytes) -> tuple[Any, list[Problem]]:
     """A YAML file's document, or a problem when its aliases expand too far."""
     try:
         text = data.decode("utf-8-sig")
+        deep = too_deep(text)
+        if deep is not None:
+            return None, [depth_problem(path, deep)]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
             return None, []
@@ -285,7 +289,9 @@ def add_revision(
     comment: str,
     role: str,
 ) -> ScenarioRow:
-    """Store a checked upload as the next revision of a scenario."""
+    """Store a checked upload as the next revision of a scenario (the number is decided with
+    the scenario's revisions locked: concurrent uploads get consecutive numbers)."""
+    exclusive(session, f"scenario-revisions:{scenario_id}")
     row = get_scenario(session, scenario_id, lock=True)
     number = (
         session.scalar(

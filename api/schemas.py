@@ -51,6 +51,9 @@ class ErrorBody(BaseModel):
         "payload_too_large, queue_full, method_not_allowed or internal"
     )
     message: str = Field(description="What went wrong, in words")
+    error_id: str | None = Field(
+        None, description="For an unexpected error (500): the id the server logged it under"
+    )
     problems: list[ProblemOut] = Field(
         default_factory=list, description="Every problem found (invalid_input)"
     )

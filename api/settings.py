@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(
         0.2, gt=0, le=5, description="How often the job runner looks at its workers"
     )
+    worker_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Scheduling niceness added to each solve's worker process (0: the API's "
+        "priority): requests are served first while the solver threads take the rest of the CPU",
+    )
 
     @field_validator("api_keys")
     @classmethod

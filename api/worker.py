@@ -318,6 +318,16 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         append_history(row, f"finished: {result.status.value} in {result.wall_time_s:.1f} s")
 
 
+def _lower_priority(nice: int) -> None:
+    """Run this worker (and the solver threads it starts) below the API's priority, so reads
+    stay fast while a solve takes the cores (WFM_WORKER_NICE)."""
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError:  # not permitted here: run at the server's priority
+            log.warning("could not lower the worker's priority by %d", nice)
+
+
 def run_job(
     job_id: str,
     attempt: int,
@@ -328,6 +338,7 @@ def run_job(
 ) -> None:
     """Entry point of a worker process (``server_pid``: the process that started it)."""
     _watch_parent(server_pid)
+    _lower_priority(int(limits.get("nice") or 0))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     engine = make_engine(database_url, pooled=False)
     job = _Job(make_sessionmaker(engine), job_id, attempt)

@@ -20,7 +20,53 @@ import yaml
 
 from api.errors import InputError, Problem
 
-__all__ = ["Node", "Tree", "display_path", "load_tree"]
+__all__ = [
+    "MAX_YAML_DEPTH",
+    "Node",
+    "Tree",
+    "depth_problem",
+    "display_path",
+    "load_tree",
+    "too_deep",
+]
+
+MAX_YAML_DEPTH = 64
+"""Nesting levels a YAML file may have (a scenario needs about 6). Checked on the token stream
+before the document is built: the builders recurse per level, and a file nested some hundreds
+of levels deep would exhaust Python's stack (a crash, not an error naming the file)."""
+
+_OPEN = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def too_deep(text: str, limit: int = MAX_YAML_DEPTH) -> int | None:
+    """The line (1-based) where ``text`` first nests deeper than ``limit`` levels, else None.
+    Reads tokens only (the scanner does not recurse); invalid YAML is left to the parser."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > limit:
+                    return int(token.start_mark.line) + 1
+            elif isinstance(token, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def depth_problem(where: str, line: int) -> Problem:
+    return Problem(
+        f"{where}:{line}",
+        f"nested more than {MAX_YAML_DEPTH} levels deep; a scenario needs a handful "
+        "(flatten the lists and mappings)",
+    )
 
 
 class _Loader(yaml.SafeLoader):
@@ -129,6 +175,9 @@ def _read(path: Path, where: str) -> Node:
         raise InputError.one(display_path(path), f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError.one(display_path(path), f"cannot read: {exc.strerror}") from None
+    deep = too_deep(text)
+    if deep is not None:
+        raise InputError([depth_problem(display_path(path), deep)])
     loader = _Loader(text)
     problems: list[Problem] = []
     try:

@@ -31,6 +31,12 @@ def _robust() -> Any:
     return robust_bench.run()
 
 
+def _service() -> Any:
+    from benchmarks import service_bench
+
+    return service_bench.run()
+
+
 def _public() -> Any:
     from benchmarks import public_bench
 
@@ -43,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[], Any]] = {
     "roster": _roster,
     "robust": _robust,
     "public": _public,
+    "service": _service,
 }
 DEFAULT = ("erlang", "forecast", "roster", "robust")
 """``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``."""

@@ -104,11 +104,93 @@ def rounded_plan(
         v.model.add(dev >= 100 * sum(variables) - target)
         v.model.add(dev >= target - 100 * sum(variables))
         terms.append(w * dev)
+    terms += _break_room(inst, v)
     v.model.minimize(sum(terms))
     out = solve_cp(v, options, time_limit, hint=hint)
     if not out.has_solution:
         return None
     return _read(v, out.solver, out.objective)
+
+
+def _break_room(inst: Instance, v: Any) -> list[Any]:
+    """Room for the breaks under the break cap, as far as counts can say it: for every break
+    window W of a shift option (per primary channel), the breaks that must fall inside W fit
+    under the cap summed over W's slots: 100 x (their slots) <= share% x (agents on shift,
+    summed over W) + 99 x |W| (the cap rounds up). Necessary for any placement; the LP keeps
+    it through its exact break counts, a rounding can lose it (the independent month's rounded
+    counts left ten of 29 on their lunch at noon, two over the cap, on most weekdays). Elastic:
+    each hundredth short costs what a hundredth of an agent-slot short of cover does, times 100.
+    Slot by slot too, for the breaks that cover a slot wherever they start. Returns the
+    penalty terms."""
+    p = inst.problem
+    share = p.rules.max_on_break_share
+    if share >= 1:
+        return []
+    num = round(share * 100)
+    primary = {
+        k: inst.channel_index[skills[0]] for k, (skills, _) in enumerate(inst.classes) if skills
+    }
+    # (variable, primary channel, option, whether its breaks are taken)
+    items: list[tuple[Any, int, int, bool]] = []
+    for (g, o), var in v.y_.items():
+        c = primary.get(inst.groups[g][0])
+        if c is not None:
+            items.append((var, c, o, True))
+    for (a, o), var in v.x_.items():
+        prep = inst.agents[a]
+        c = primary.get(prep.class_index)
+        if c is not None:
+            items.append((var, c, o, inst.options[o].day not in prep.on_shift_leave))
+    by_day: dict[int, list[tuple[Any, int, int, bool]]] = {}
+    windows: set[tuple[int, int, int, int]] = set()
+    for item in items:
+        opt = inst.options[item[2]]
+        by_day.setdefault(opt.day, []).append(item)
+        for first, last, dur in opt.break_windows:
+            windows.add((item[1], opt.day, first, last + dur))
+    weight = scaled_weight(p.weights.under_cover)  # per hundredth: 100x a cover hundredth
+    terms: list[Any] = []
+    for c, day, lo, hi in sorted(windows):
+        inside: list[Any] = []
+        on: list[Any] = []
+        for d in (day - 1, day):
+            for var, cc, o, takes in by_day.get(d, []):
+                if cc != c:
+                    continue
+                opt = inst.options[o]
+                overlap = min(hi, opt.first_slot + opt.n_slots) - max(lo, opt.first_slot)
+                if overlap <= 0:
+                    continue
+                on.append(overlap * var)
+                if takes:
+                    breaks = sum(
+                        dur for f, last, dur in opt.break_windows if f >= lo and last + dur <= hi
+                    )
+                    if breaks:
+                        inside.append(breaks * var)
+        if not inside:
+            continue
+        short = v.model.new_int_var(0, 100 * len(inst.agents) * (hi - lo), f"room[{c},{lo}]")
+        v.model.add(100 * sum(inside) <= num * sum(on) + 99 * (hi - lo) + short)
+        terms.append(weight * short)
+    # and slot by slot, the breaks that cover the slot wherever they start (a break whose
+    # window is shorter than twice its length always covers the middle of the window: three
+    # 90-minute lunches starting 11:30-12:00 are all at lunch 12:00-13:00)
+    forced: dict[tuple[int, int], list[Any]] = {}
+    on_slot: dict[tuple[int, int], list[Any]] = {}
+    for var, c, o, takes in items:
+        opt = inst.options[o]
+        for t in opt.slots:
+            on_slot.setdefault((c, t), []).append(var)
+        if takes:
+            for first, last, dur in opt.break_windows:
+                for t in range(last, first + dur):
+                    forced.setdefault((c, t), []).append(var)
+    for (c, t), variables in sorted(forced.items()):
+        short = v.model.new_int_var(0, 100 * len(inst.agents), f"forced[{c},{t}]")
+        v.model.add(100 * sum(variables) <= num * sum(on_slot[(c, t)]) + 99 + short)
+        terms.append(weight * short)
+    return terms
 
 
 def _counts(inst: Instance, v: Any, agg: AggregateBound) -> list[tuple[Any, int, int, float]]:

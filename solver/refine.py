@@ -417,6 +417,35 @@ def _broken_slots(inst: Instance, state: RosterState) -> dict[int, list[int]]:
     return dict(out)
 
 
+def _role_moves(
+    inst: Instance,
+    state: RosterState,
+    options: SolveOptions,
+    time_left: Callable[[], float],
+    report: Callable[[RosterState], None] | None,
+    tried: set[tuple[int, str, int, int]],
+    most: int | None,
+) -> RosterState:
+    """Moves that free the holders of a role whose cover is broken (``_role_targets``), until
+    none is left untried, the time is up or ``most`` moves were made."""
+    made = 0
+    while time_left() > 2.0 and (most is None or made < most):
+        role_move = _role_targets(inst, state, tried)
+        if role_move is None:
+            break
+        made += 1
+        free, days = role_move
+        # a few seconds a week: the first solution of these models comes in well under one
+        # on a week, a whole month needs more
+        limit = min(time_left() - 1.0, 3.0 * max(1.0, len(days) / 7))
+        cand = _hard_move(inst, state, free, days, options, limit)
+        if cand is not None and cand.score < state.score:
+            state = cand
+            if report:
+                report(state)
+    return state
+
+
 def refine(
     inst: Instance,
     state: RosterState,
@@ -436,31 +465,24 @@ def refine(
             state = cand
             if report:
                 report(state)
+    # role cover: every holder of the role, shifts and breaks together (_role_targets), over
+    # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
+    tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
+    state = _role_moves(inst, state, options, time_left, report, tried_roles, 1)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke): first only
     # around the broken slots, day by day (small models, so every broken day gets its turn,
-    # before the larger role moves: on a month those can take the whole time left)
+    # before the other role moves: on a month those can take the whole time left)
     broken = _broken_slots(inst, state)
     for d in sorted(broken):
         if time_left() <= 2.0:
             break
         days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
         state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
-    # then role cover: every holder of the role, shifts and breaks together (_role_targets)
-    tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
-    while time_left() > 2.0:
-        role_move = _role_targets(inst, state, tried_roles)
-        if role_move is None:
-            break
-        free, days = role_move
-        # a few seconds a week: the first solution of these models comes in well under one
-        # on a week, a whole month needs more
-        limit = min(time_left() - 1.0, 3.0 * max(1.0, len(days) / 7))
-        cand = _hard_move(inst, state, free, days, options, limit)
-        if cand is not None and cand.score < state.score:
-            state = cand
-            if report:
-                report(state)
+    # then the other role moves: the whole horizon again, the week and the day around each
+    # broken slot
+    state = _role_moves(inst, state, options, time_left, report, tried_roles, None)
+    broken = _broken_slots(inst, state)
     # then every shift of each day, days with broken rules first, in case the time runs out,
     # then by the next day's: a broken slot early in a day may lie in this day's night shifts
     for d in sorted(

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from api.db import JobRow
-from api.deps import RunnerDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.schemas import Health, JobKind, JobStatus
 
 router = APIRouter(tags=["service"])
@@ -22,18 +22,24 @@ def _version() -> str:
 
 
 @router.get("/health", operation_id="getHealth", response_model=Health)
-def health(session: SessionDep, settings: SettingsDep, runner: RunnerDep) -> Health:
+def health(session: SessionDep, settings: SettingsDep) -> Health:
     """The service is up and its database answers."""
-    queued = session.scalar(
-        select(func.count())
-        .select_from(JobRow)
-        .where(JobRow.status == JobStatus.queued.value, JobRow.kind == JobKind.solve.value)
+    counts = dict(
+        session.execute(
+            select(JobRow.status, func.count())
+            .where(
+                JobRow.status.in_((JobStatus.queued.value, JobStatus.running.value)),
+                JobRow.kind == JobKind.solve.value,
+            )
+            .group_by(JobRow.status)
+        ).all()
     )
+    # both from the jobs' own states (the runner's worker count lags a finished job by a poll)
     return Health(
         status="ok",
         database=session.get_bind().dialect.name,
-        queued=int(queued or 0),
-        running=runner.running,
+        queued=int(counts.get(JobStatus.queued.value, 0)),
+        running=int(counts.get(JobStatus.running.value, 0)),
         max_concurrent_solves=settings.max_concurrent_solves,
         version=_version(),
     )
