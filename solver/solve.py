@@ -225,7 +225,9 @@ def _solve_pipeline(
     # 0. the bound: the aggregate model (a relaxation), briefly (about 3 s proves nothing at
     # 200 agents, 6-10 s a bound above 0: a tenth of the limit, at most 5 s beyond a twentieth)
     t0 = clock.elapsed
-    agg = aggregate_bound(inst, options, bound_time(total, p.days))
+    # a tenth of the limit; up to a quarter when the LP's size says it solves in that (a
+    # month's LP takes 48 s: without it no rounded plan and no bound)
+    agg = aggregate_bound(inst, options, bound_time(total), 0.25 * total)
     phases["bound"] = clock.elapsed - t0
     if agg.infeasible:
         state.infeasible = True
@@ -432,17 +434,12 @@ def _cost(results: dict[int, DayResult]) -> float:
     return sum(res.objective or 0.0 for res in results.values())
 
 
-def bound_time(total: float, days: int = 7) -> float:
+def bound_time(total: float) -> float:
     """Seconds the aggregate bound may take out of a ``total``-second solve (an LP that solves
     sooner, as it mostly does, leaves the rest to the roster): a tenth, at least 5 s (the
-    60-agent independent week's LP takes 3.4 s), at most 30 s for a week. Longer horizons get
-    a larger share, by the square root of their weeks, and at most a quarter of the limit:
-    without the LP there is no rounded plan and no bound (the 28-day independent month's LP
-    takes 48 s of its 300), but a month whose LP does not solve anyway loses that time
-    (robustness seed 5 at 60 agents, 28 days in 120 s: no roster with 48 s for the LP)."""
-    weeks = max(1.0, days / 7)
-    most = 0.5 * total if weeks == 1.0 else 0.25 * total
-    return min(max(5.0, 0.10 * total * weeks**0.5), 30.0 * weeks, max(1.0, most))
+    60-agent independent week's LP takes 3.4 s), at most 30 s; more for a larger LP expected
+    to solve within a quarter of the limit (``solver.bound.lp_time``)."""
+    return min(max(5.0, 0.10 * total), 30.0, max(1.0, 0.5 * total))
 
 
 def _weekly_plan(

@@ -85,6 +85,15 @@ def test_bound_gets_a_tenth_of_the_limit_within_5_to_30_s() -> None:
     assert bound_time(4.0) == pytest.approx(2.0)
 
 
+def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> None:
+    from solver.bound import LP_COLUMNS_PER_S, lp_time
+
+    month = 110_438  # the independent month's LP: 48 s here
+    assert lp_time(month, 30.0, 75.0) == pytest.approx(1.5 * month / LP_COLUMNS_PER_S)
+    assert lp_time(month, 12.0, 30.0) == 12.0  # would not solve in 30 s: the tenth only
+    assert lp_time(1_000, 5.0, 75.0) == 5.0  # a small LP keeps its share
+
+
 @pytest.mark.parametrize("cyclic", [False, True])
 def test_chained_pools_give_the_same_optimum(cyclic: bool) -> None:
     """Agents on shift counted from the slot before (starts - ends) is the same model as the
