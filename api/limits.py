@@ -49,19 +49,33 @@ def json_depth(body: bytes) -> int:
     return int(np.max(np.cumsum(opens.astype(np.int64) - closes.astype(np.int64)), initial=0))
 
 
-async def _send_json(send: Send, status: int, payload: dict[str, object]) -> None:
+async def _send_json(
+    send: Send, status: int, payload: dict[str, object], close: bool = False
+) -> None:
+    """A whole JSON response; ``close``: it ends the connection and says so."""
     body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class _Tracked:
+    """``send`` that remembers whether the response has started (after which no error
+    response can be sent in its place)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
 
 
 class Guard:
@@ -113,16 +127,9 @@ class Guard:
                 return await receive()
 
             receive = replay
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = _Tracked(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except _TooLarge:
             raise
         except Exception as exc:
@@ -137,7 +144,7 @@ class Guard:
                 str(exc)[:300],
                 frames[-4000:],
             )
-            if started:
+            if tracked.started:
                 raise
             await _send_json(
                 send,
@@ -171,26 +178,17 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
+        await _send_json(
+            send,
+            413,
             {
                 "error": "payload_too_large",
                 "message": f"the request body is larger than {self.max_bytes} bytes "
                 "(WFM_MAX_REQUEST_BYTES)",
                 "problems": [],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+            },
+            close=True,
         )
-        await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -206,7 +204,7 @@ class BodySizeLimit:
                     await self._refuse(send)
                     return
         seen = 0
-        started = False
+        tracked = _Tracked(send)
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -217,14 +215,8 @@ class BodySizeLimit:
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except _TooLarge:
-            if not started:
+            if not tracked.started:
                 await self._refuse(send)
