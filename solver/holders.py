@@ -29,7 +29,7 @@ from solver.prep import Instance, prepare
 from solver.refine import RosterState, state_of
 from solver.schema import ChannelKind, Rules
 
-__all__ = ["MAX_HOLDERS", "holders_roster"]
+__all__ = ["MAX_HOLDERS", "holders_roster", "role_holders"]
 
 MAX_HOLDERS = 24
 """Holders of all roles together beyond which the exact model is not tried (it is per agent)."""
@@ -58,14 +58,19 @@ def _residual(
     return out, floors
 
 
+def role_holders(inst: Instance) -> set[int]:
+    """Agents holding a role that some role-cover rule asks for."""
+    roles = {r.role for r in inst.problem.roles}
+    return {a.index for a in inst.agents if roles & set(a.agent.roles)}
+
+
 def holders_roster(
     inst: Instance, state: RosterState, options: SolveOptions, time_limit: float
 ) -> RosterState | None:
     """The roster with the role holders' shifts and breaks from their own exact model, or
     None when there are no (or too many) holders or nothing was found in time."""
     p = inst.problem
-    roles = {r.role for r in p.roles}
-    holders = {a.index for a in inst.agents if roles & set(a.agent.roles)}
+    holders = role_holders(inst)
     if not holders or len(holders) > MAX_HOLDERS or time_limit < 1.0:
         return None
     holder_classes = {inst.agents[a].class_index for a in holders}

@@ -29,7 +29,7 @@ from solver.explain import explain
 from solver.extract import chosen_options, extract, granted
 from solver.greedy import greedy_breaks, greedy_channels
 from solver.group_master import solve_group_master
-from solver.holders import MAX_HOLDERS, holders_roster
+from solver.holders import MAX_HOLDERS, holders_roster, role_holders
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
@@ -422,8 +422,7 @@ _REPAIRED = ("role_coverage:",)
 
 def _few_holders(inst: Instance) -> bool:
     """Whether the role holders are few enough for their own exact model (solver.holders)."""
-    roles = {r.role for r in inst.problem.roles}
-    return 0 < sum(1 for a in inst.agents if roles & set(a.agent.roles)) <= MAX_HOLDERS
+    return 0 < len(role_holders(inst)) <= MAX_HOLDERS
 
 
 def _short(results: dict[int, DayResult]) -> list[str]:

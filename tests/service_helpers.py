@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+from api.db import make_engine
 from api.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -82,3 +86,17 @@ def wait_for_status(client: Any, job_id: str, status: str, timeout: float = 60.0
         assert job["status"] not in TERMINAL or status in TERMINAL, job
         assert time.monotonic() < deadline, f"job {job_id} never {status}: {job}"
         time.sleep(0.05)
+
+
+def pg_schema_url(url: str, prefix: str) -> Iterator[str]:
+    """``url`` confined to a fresh schema (search_path), dropped afterwards (a generator for
+    fixtures)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(Settings(database_url=url).effective_database_url, pooled=False)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()

@@ -10,13 +10,11 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -26,29 +24,24 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from service_helpers import ADMIN, HR, PLANNER, SUPERVISOR, TINY, json_upload, settings, upload
+from service_helpers import (
+    ADMIN,
+    HR,
+    PLANNER,
+    SUPERVISOR,
+    TINY,
+    json_upload,
+    pg_schema_url,
+    settings,
+    upload,
+)
 
-from api.db import make_engine
 from api.limits import MAX_JSON_DEPTH, json_depth
 from api.main import create_app
-from api.settings import Settings
 from api.yamlsrc import MAX_YAML_DEPTH, too_deep
 
 PG = os.environ.get("WFM_TEST_POSTGRES_URL")
 N = 12
-
-
-def _pg_url() -> Iterator[str]:
-    assert PG is not None
-    schema = f"wfm_conc_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(Settings(database_url=PG).effective_database_url, pooled=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG else "?"
-    yield f"{PG}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
 
 
 @pytest.fixture(
@@ -68,7 +61,8 @@ def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
     else:
-        yield from _pg_url()
+        assert PG is not None
+        yield from pg_schema_url(PG, "wfm_conc")
 
 
 def _at_once(n: int, call: Callable[[int], httpx.Response]) -> list[httpx.Response]:

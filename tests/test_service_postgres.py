@@ -6,10 +6,8 @@ in its own schema, dropped afterwards."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +18,7 @@ from service_helpers import (
     SUPERVISOR,
     TINY,
     json_upload,
+    pg_schema_url,
     settings,
     upload,
     wait,
@@ -44,15 +43,7 @@ pytestmark = [
 def pg_url() -> Iterator[str]:
     """The test database, confined to a fresh schema (search_path), dropped at the end."""
     assert URL is not None
-    schema = f"wfm_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(Settings(database_url=URL).effective_database_url, pooled=False)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in URL else "?"
-    yield f"{URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    yield from pg_schema_url(URL, "wfm_test")
 
 
 @pytest.fixture(scope="module")
