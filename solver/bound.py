@@ -23,7 +23,7 @@ from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.units import OBJECTIVE_SCALE
 
-__all__ = ["LP_COLUMNS_PER_S", "AggregateBound", "aggregate_bound", "lp_time"]
+__all__ = ["AggregateBound", "aggregate_bound", "lp_expected", "lp_time"]
 
 _TOLERANCE = 1e-6
 """Relative slack taken off the LP's optimum (floating-point round-off)."""
@@ -41,17 +41,26 @@ class AggregateBound:
     model: Any = None
 
 
-LP_COLUMNS_PER_S = 2_300.0
-"""HiGHS's interior point on these LPs, measured on the 2-core machine: the 28-day independent
-month's 110,438 columns in 48 s (47.5 s alone, 50.6 s beside other work)."""
+LP_REF_COLUMNS = 110_438
+LP_REF_S = 50.0
+LP_GROWTH = 1.8
+"""HiGHS's interior point on these LPs, measured on the 2-core machine, grows faster than their
+size: 49,980 columns (robustness seed 6, 14 days) in 13.8 s, the 28-day independent month's
+110,438 in 48 s (50.6 s beside other work), 198,128 (robustness seed 5, 28 days of 15-minute
+slots) not in 150 s; ``LP_REF_S x (columns / LP_REF_COLUMNS) ** LP_GROWTH`` follows them."""
+
+
+def lp_expected(columns: int) -> float:
+    """Seconds HiGHS is expected to take on an aggregate LP of ``columns`` columns."""
+    return LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH
 
 
 def lp_time(columns: int, time_limit: float, most: float) -> float:
     """Seconds for an LP of ``columns`` columns: ``time_limit``, or up to ``most`` when the
-    expected time (with half again for safety) fits there; an LP expected to take longer than
+    expected time fits there (half again given, for safety); an LP expected to take longer than
     ``most`` keeps ``time_limit`` (it would not solve, and the time is the roster's)."""
-    expected = 1.5 * columns / LP_COLUMNS_PER_S
-    return min(most, max(time_limit, expected)) if expected <= most else time_limit
+    expected = lp_expected(columns)
+    return min(most, max(time_limit, 1.5 * expected)) if expected <= most else time_limit
 
 
 def aggregate_bound(

@@ -290,6 +290,10 @@ _COVER_COSTS = frozenset({"coverage", "deferred.late", "shift_cover", "shifts.di
 _ROLE_MOVE_MAX = 48
 """Holders of a role freed at once to repair its cover."""
 
+_EVERYONE_MAX = 1_000
+"""Agent-days up to which a broken break cap frees everyone at once (60 agents x 7 days: the
+hard rules alone solve in 10-12 s)."""
+
 
 def _hard_move(
     inst: Instance,
@@ -311,41 +315,79 @@ def _hard_move(
     return again if again.score < cand.score else cand
 
 
+def _pool(inst: Instance, state: RosterState, x: Any) -> list[int]:
+    """The agents a broken role cover or break cap turns on: a role's holders; for a break cap,
+    the agents of the channel (their first skill) on break in the slot, whose breaks may be
+    forced there (a long lunch with a narrow window), then those who could be on shift in it
+    and are not (one more on shift raises the cap)."""
+    if x.rule == "role_coverage":
+        return [a.index for a in inst.agents if x.subject in a.agent.roles]
+    t = x.slot
+    mine = [a for a in inst.agents if a.agent.skills and a.agent.skills[0] == x.subject]
+    away: list[int] = []
+    could: list[int] = []
+    for a in mine:
+        here = [o for o in state.chosen.get(a.index, []) if t in inst.options[o].slots]
+        if here:
+            o = here[0]
+            starts = state.breaks.get((a.index, o), [])
+            if any(
+                s <= t < s + w[2]
+                for s, w in zip(starts, inst.options[o].break_windows, strict=False)
+            ):
+                away.append(a.index)
+        elif any(t in inst.options[o].slots for opts in a.options_by_day.values() for o in opts):
+            could.append(a.index)
+    return away + could
+
+
+_POOLED = ("role_coverage", "break_share")
+
+
 def _role_targets(
     inst: Instance, state: RosterState, tried: set[tuple[int, str, int, int]]
 ) -> tuple[set[int], range] | None:
-    """Every holder of a role whose cover is broken, free over the whole horizon, then the week
-    around the broken day, the day itself and the day with the one before (whose night shifts
-    reach into it): start times, shift kinds, breaks and channels of all of them decided
-    together, their other days kept. A role's cover on a day depends on how
-    its few holders' shifts and breaks interleave, which random neighbourhoods rarely free at
-    once. Each (violations, role, days) is tried once."""
+    """Every holder of a role whose cover is broken (or the agents a broken break cap turns on,
+    ``_pool``), free over the whole horizon, then the week around the broken day, the day
+    itself and the day with the one before (whose night shifts reach into it): start times,
+    shift kinds, breaks and channels of all of them decided together, their other days kept.
+    A role's cover on a day depends on how its few holders' shifts and breaks interleave, and
+    a break cap at a forced lunch on who works that day, which random neighbourhoods rarely
+    free at once. Each (violations, rule and subject, days) is tried once."""
     spd = slots_per_day(inst)
     n_days = inst.problem.days
     n_bad = len(state.validation.violations)
     whole = (0, n_days - 1)
     for x in state.validation.violations:
-        if x.rule != "role_coverage" or x.slot is None:
+        if x.rule not in _POOLED or x.slot is None:
             continue
         d = min(n_days - 1, x.slot // spd)
-        holders = [a for a in inst.agents if x.subject in a.agent.roles]
         week = (max(0, min(d - 3, n_days - 7)), min(n_days - 1, max(d + 3, 6)))
         for first, last in (whole, week, (d, d), (d - 1, d)):
-            key = (n_bad, x.subject, max(0, first), last)
+            key = (n_bad, f"{x.rule}:{x.subject}", max(0, first), last)
             if first < 0 or key in tried:
                 continue
             tried.add(key)
             days = range(first, last + 1)
+            # the agents of every slot of this rule and subject broken on these days
+            pool = list(
+                dict.fromkeys(
+                    a
+                    for y in state.validation.violations
+                    if (y.rule, y.subject) == (x.rule, x.subject)
+                    and y.slot is not None
+                    and min(n_days - 1, y.slot // spd) in days
+                    for a in _pool(inst, state, y)
+                )
+            )
             # those who may work one of these days, the ones already on shift first
             on = [
-                a.index
-                for a in holders
-                if any(inst.options[o].day in days for o in state.chosen.get(a.index, []))
+                a for a in pool if any(inst.options[o].day in days for o in state.chosen.get(a, []))
             ]
             able = [
-                a.index
-                for a in holders
-                if a.index not in on and any(a.options_by_day.get(dd) for dd in days)
+                a
+                for a in pool
+                if a not in on and any(inst.agents[a].options_by_day.get(dd) for dd in days)
             ]
             free = set((on + able)[:_ROLE_MOVE_MAX])
             if free:
@@ -469,6 +511,21 @@ def refine(
     # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     state = _role_moves(inst, state, options, time_left, report, tried_roles, 1)
+    if (
+        any(x.rule == "break_share" for x in state.validation.violations)
+        and n * p.days <= _EVERYONE_MAX
+        and time_left() > 5.0
+    ):
+        # a break cap still broken: the hard rules over everyone, the roster kept wherever they
+        # allow (a cap at forced lunches may need office days off moved and others' shifts
+        # moved to noon across the week, with the floors that those others kept; robustness
+        # seed 7: 10 slots left by the pooled moves, 8 when every agent of the channel is
+        # free, none in 10-12 s with everyone free)
+        cand = _hard_move(inst, state, set(range(n)), range(p.days), options, 0.8 * time_left())
+        if cand is not None and cand.score < state.score:
+            state = cand
+            if report:
+                report(state)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke): first only
     # around the broken slots, day by day (small models, so every broken day gets its turn,
