@@ -52,7 +52,7 @@ slots) not in 150 s; ``LP_REF_S x (columns / LP_REF_COLUMNS) ** LP_GROWTH`` foll
 
 def lp_expected(columns: int) -> float:
     """Seconds HiGHS is expected to take on an aggregate LP of ``columns`` columns."""
-    return LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH
+    return float(LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH)
 
 
 def lp_time(columns: int, time_limit: float, most: float) -> float:
