@@ -77,10 +77,14 @@ def validate_command(scenario: ScenarioArg) -> None:
             f"{d.plan.agents_required.sum() * slot_h:,.1f}",
         )
     out.print(table)
-    approved = sum(1 for lv in s.leave if lv.status.value == "approved")
+    # leave inside the horizon only (what the solve plans); the rest is named, not counted
+    inside = [s.leave[i] for i in prepared.leave_index]
+    approved = sum(1 for lv in inside if lv.status.value == "approved")
+    outside = len(s.leave) - len(inside)
     out.print(
         f"{len(s.agents)} agents, {len(s.contracts)} contracts, {len(s.shift_types)} shift types, "
-        f"{approved} approved and {len(s.leave) - approved} requested leave, "
+        f"{approved} approved and {len(inside) - approved} requested leave in the horizon"
+        f"{f' ({outside} more outside it, not planned)' if outside else ''}, "
         f"{len(s.pinned)} pinned shifts, {len(prepared.problem.roles)} role rules",
         highlight=False,
     )
@@ -218,8 +222,13 @@ def solve_command(
     for note in outcome.prepared.notes:
         out.print(f"note: {note}", highlight=False)
     if outcome.violations:
+        which = (
+            "the roster breaks"
+            if outcome.solved
+            else "no valid roster: the best one found (not written) breaks"
+        )
         out.print(
-            f"[red]warning[/red]: the roster breaks {len(outcome.violations)} hard rule(s) "
+            f"[red]warning[/red]: {which} {len(outcome.violations)} hard rule(s) "
             f"(validator), e.g. {escape(outcome.violations[0])}; see summary.json",
             highlight=False,
         )

@@ -795,7 +795,14 @@ class Outcome:
     kpis: dict[str, Any] = field(default_factory=dict)
     violations: tuple[str, ...] = ()
     """Hard rules the roster breaks, found by the solver's independent validator (should be
-    empty for an optimal or feasible status; reported, never hidden)."""
+    empty for an optimal or feasible status; reported, never hidden). Without a valid roster:
+    those of the best roster found, which no table holds."""
+
+    @property
+    def solved(self) -> bool:
+        """Whether there is a roster to publish (optimal or feasible): every table holds it;
+        otherwise every roster table holds its header only."""
+        return self.result.status.value in ("optimal", "feasible")
 
 
 def evaluate(prepared: Prepared, result: RosterResult) -> Outcome:
@@ -849,7 +856,9 @@ def evaluate(prepared: Prepared, result: RosterResult) -> Outcome:
     solved = result.status.value in ("optimal", "feasible")
     kpis = _kpis(prepared, result, channels, slot_h) if solved else _plan_kpis(prepared, slot_h)
     violations: tuple[str, ...] = ()
-    if solved:
+    if result.assignments:
+        # a solved roster's, or the best roster found when none was valid (then it is named in
+        # the summary and the report, and no table holds it)
         check = validate(prepared.problem, list(result.assignments))
         violations = tuple(str(v) for v in check.violations)
     return Outcome(

@@ -131,18 +131,41 @@ def _solve(
 ) -> RosterResult:
     clock = _Clock(options.time_limit_s, progress)
     inst = prepare(problem)
-    phases: dict[str, float] = {"prepare": clock.elapsed}
+    phases = _Phases(clock)
+    phases["prepare"] = clock.elapsed
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
     if len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
     else:
         state = _solve_pipeline(inst, options, clock, phases)
+    phases.stop()  # the step that ended the solve early (none failed: nothing open)
     result = _result(inst, state, options, clock, phases)
     if meter is not None:
-        phases = {**result.phases, "deterministic_work": round(meter.work, 3)}
-        result = result.model_copy(update={"reproducible": not meter.wall_capped, "phases": phases})
+        timed = {**result.phases, "deterministic_work": round(meter.work, 3)}
+        result = result.model_copy(update={"reproducible": not meter.wall_capped, "phases": timed})
     clock.report("done", result.objective, result.best_bound, result.status.value)
     return result
+
+
+class _Phases(dict[str, float]):
+    """Seconds per step of the solve. A step is timed from ``start`` to ``stop``; the step
+    that ends a solve early (no plan, no day, no roster) is stopped by ``_solve``, so the
+    phases always account for the time spent, the failed step included."""
+
+    def __init__(self, clock: _Clock) -> None:
+        super().__init__()
+        self._clock = clock
+        self._open: tuple[str, float] | None = None
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self._open = (name, self._clock.elapsed)
+
+    def stop(self) -> None:
+        if self._open is not None:
+            name, t0 = self._open
+            self[name] = self.get(name, 0.0) + self._clock.elapsed - t0
+            self._open = None
 
 
 class _State:
@@ -159,14 +182,12 @@ class _State:
         self.message = ""
 
 
-def _solve_exact(
-    inst: Instance, options: SolveOptions, clock: _Clock, phases: dict[str, float]
-) -> _State:
+def _solve_exact(inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases) -> _State:
     state = _State()
-    t0 = clock.elapsed
+    phases.start("build_exact")
     v = build_exact(inst)
-    phases["build_exact"] = clock.elapsed - t0
-    t0 = clock.elapsed
+    phases.stop()
+    phases.start("solve_exact")
     out = solve_cp(
         v,
         options,
@@ -174,7 +195,7 @@ def _solve_exact(
         on_solution=lambda obj, bound: clock.report("exact", obj, bound),
         subsolvers=exact_portfolio(options.workers),
     )
-    phases["solve_exact"] = clock.elapsed - t0
+    phases.stop()
     clock.report("exact", out.objective, out.bound)
     if out.status == cp_model.INFEASIBLE:
         state.infeasible = True
@@ -217,26 +238,26 @@ def _overlapping(
 
 
 def _solve_pipeline(
-    inst: Instance, options: SolveOptions, clock: _Clock, phases: dict[str, float]
+    inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases
 ) -> _State:
     state = _State()
     p = inst.problem
     total = clock.left
     # 0. the bound: the aggregate model (a relaxation), briefly (about 3 s proves nothing at
     # 200 agents, 6-10 s a bound above 0: a tenth of the limit, at most 5 s beyond a twentieth)
-    t0 = clock.elapsed
+    phases.start("bound")
     # a tenth of the limit; up to 30 % when the LP's size says it solves in that (a month's
     # LP takes 48 s, a 14-day week's of 30-minute slots 14 s: without it no rounded plan and
     # no bound, and the weekly masters take longer)
     agg = aggregate_bound(inst, options, bound_time(total), 0.3 * total)
-    phases["bound"] = clock.elapsed - t0
+    phases.stop()
     if agg.infeasible:
         state.infeasible = True
         return state
     bound = state.bound = agg.value
     clock.report("bound", None, bound)
     # 1. the weekly plan: shifts per group, day and family
-    t0 = clock.elapsed
+    phases.start("master")
     fam = families(inst)
     # the LP's group counts rounded within the group rules, when the LP solved; else the
     # cascade of weekly masters (role holders per agent, then group counts by family)
@@ -256,14 +277,14 @@ def _solve_pipeline(
         except MasterUnknown:
             state.message = "no weekly plan found in the time given"
             return state
-    phases["master"] = clock.elapsed - t0
+    phases.stop()
     clock.report("master", None, state.bound)
     if plan is None:
         state.infeasible = True
         state.message = "the weekly rules cannot be met with the shift types given"
         return state
     # 2. day models, forward
-    t0 = clock.elapsed
+    phases.start("days")
     per_day = max(1.0, 0.22 * total / p.days)
     results, failed = _days(inst, fam, plan, options, per_day, exact, dplan, clock, bound)
     short = _short(results)
@@ -302,11 +323,11 @@ def _solve_pipeline(
     if failed is not None:
         state.message = f"no plan for day {failed + 1} within its family counts"
         return state
-    phases["days"] = clock.elapsed - t0
+    phases.stop()
     # 3. named agents: role holders as the master planned them (the day models chose the
     # starts of each family; any matching keeps every agent rule), the other groups' counts
     # spread over their members by a small model per group
-    t0 = clock.elapsed
+    phases.start("disaggregate")
     chosen = _named(inst, fam, plan, results)
     named_groups = {inst.agents[a].group_index for a, _ in plan.assign}
     target: dict[tuple[int, int], int] = defaultdict(int)
@@ -334,17 +355,17 @@ def _solve_pipeline(
     except GroupInfeasibleError:
         state.infeasible = True
         return state
-    phases["disaggregate"] = clock.elapsed - t0
+    phases.stop()
     clock.report("agents", None, state.bound)
     # 4. breaks and channels for the named shifts (greedy; refinement improves them)
-    t0 = clock.elapsed
+    phases.start("breaks")
     breaks = greedy_breaks(inst, chosen, fixed=_day_breaks(inst, chosen, results))
     channels = greedy_channels(inst, chosen, breaks)
     roster = _replace_breaks(inst, state_of(inst, chosen, breaks, channels, plan.grants))
-    phases["breaks"] = clock.elapsed - t0
+    phases.stop()
     if any(x.rule == "role_coverage" for x in roster.validation.violations):
         # role cover broken: the holders' weeks from their own exact model (solver.holders)
-        t0 = clock.elapsed
+        phases.start("holders")
         alt = holders_roster(inst, roster, options, min(0.10 * total, clock.left - 0.2 * total))
         if alt is not None:
             alt = _replace_breaks(inst, alt)
@@ -356,9 +377,9 @@ def _solve_pipeline(
                     state.bound,
                     "role holders' weeks from their own exact model",
                 )
-        phases["holders"] = clock.elapsed - t0
+        phases.stop()
     # 5. bounded refinement on the exact model: repair broken rules, then improve
-    t0 = clock.elapsed
+    phases.start("refine")
     clock.report(
         "refine",
         roster.validation.objective,
@@ -379,7 +400,7 @@ def _solve_pipeline(
     # (the 60-agent independent week reached this point with 3.7 s left, 6 role slots open:
     # repaired in 1.5 s, or not at all with 8 % of the limit kept back)
     roster = refine(inst, roster, options, lambda: clock.left, improved)
-    phases["refine"] = clock.elapsed - t0
+    phases.stop()
     state.chosen = roster.chosen
     state.grants = roster.grants
     state.roster = roster.roster

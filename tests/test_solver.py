@@ -419,3 +419,20 @@ def test_shift_design_uses_the_demand_steps() -> None:
     used = {(s.start, s.length) for s in res.shifts}
     assert used == {(7 * 60, 480), (11 * 60, 480)}
     assert res.objective == pytest.approx(2 * 50.0)
+
+
+def test_phases_time_the_step_that_ended_a_solve_early() -> None:
+    """A step that returns early (no plan, no day) is still in the phases: ``_solve`` stops it."""
+    from solver.solve import _Clock, _Phases
+
+    clock = _Clock(10.0)
+    phases = _Phases(clock)
+    phases.start("bound")
+    phases.stop()
+    phases.start("master")  # fails: returns without stopping
+    phases.stop()  # what _solve does after the pipeline
+    phases.stop()  # nothing open: no-op
+    assert set(phases) == {"bound", "master"} and all(v >= 0 for v in phases.values())
+    phases.start("refine")
+    phases.start("explain")  # starting a step stops the one open
+    assert "refine" in phases

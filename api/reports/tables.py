@@ -27,6 +27,7 @@ COVERAGE_HEADER = (
     "projected_service_level",
 )
 LEAVE_HEADER = ("agent_id", "start", "end", "kind", "granted", "reason")
+OUTSIDE_HORIZON = "outside the planning horizon: not decided"
 STAFFING_HEADER = (
     "interval_start",
     "channel",
@@ -78,6 +79,9 @@ class Activity:
 
 
 def roster_rows(o: Outcome) -> list[list[str]]:
+    """One row per shift of the roster; none without a valid roster (see ``Outcome.solved``)."""
+    if not o.solved:
+        return []
     s = o.prepared.scenario
     names = {a.id: a.name for a in s.agents}
     out = []
@@ -211,7 +215,7 @@ def leave_rows(o: Outcome) -> list[list[str]]:
     """Every requested leave of the scenario, decided or outside the horizon."""
     s = o.prepared.scenario
     decided: dict[int, tuple[bool, str]] = {}
-    for d in o.result.leave_decisions:
+    for d in o.result.leave_decisions if o.solved else ():
         decided[o.prepared.leave_index[d.leave_index]] = (d.granted, d.reason)
     in_horizon = set(o.prepared.leave_index)
     out = []
@@ -222,12 +226,27 @@ def leave_rows(o: Outcome) -> list[list[str]]:
             granted, reason = decided[i]
             g = "true" if granted else "false"
         elif i not in in_horizon:
-            g, reason = "", "outside the planning horizon: not decided"
+            g, reason = "", OUTSIDE_HORIZON
         else:
             g, reason = "", f"not decided: the solve ended {o.result.status.value}"
         out.append(
             [lv.agent_id, _leave_text(lv.start), _leave_text(lv.end), lv.kind.value, g, reason]
         )
+    return out
+
+
+def leave_counts(o: Outcome) -> dict[str, int]:
+    """The requested leave as ``leave_decisions.csv`` states it: ``requested`` inside the
+    horizon, of which ``granted``, ``refused`` and ``not_decided`` (the solve ended without a
+    valid roster); ``outside_horizon``: requests the scenario holds beyond the horizon."""
+    out = {"requested": 0, "granted": 0, "refused": 0, "not_decided": 0, "outside_horizon": 0}
+    for row in leave_rows(o):
+        granted, reason = row[4], row[5]
+        if reason == OUTSIDE_HORIZON:
+            out["outside_horizon"] += 1
+            continue
+        out["requested"] += 1
+        out[{"true": "granted", "false": "refused"}.get(granted, "not_decided")] += 1
     return out
 
 
@@ -334,8 +353,13 @@ def summary(o: Outcome, scenario_file: str, time_limit_s: float) -> dict[str, An
     }
     if r.status.value in ("infeasible", "timeout_no_solution"):
         out["explanation"] = explanation(o)
-    if o.violations:
-        out["hard_rule_violations"] = {"count": len(o.violations), "first": list(o.violations[:20])}
+    # always present (empty when none); without a valid roster they are the best roster's,
+    # which no table holds
+    out["hard_rule_violations"] = {
+        "count": len(o.violations),
+        "first": list(o.violations[:20]),
+        "roster_written": o.solved,
+    }
     out["scenario"] = {
         "name": s.name,
         "description": s.description,
@@ -359,11 +383,7 @@ def summary(o: Outcome, scenario_file: str, time_limit_s: float) -> dict[str, An
         "agents_total",
     ):
         out[key] = k.get(key)
-    out["leave"] = {
-        "requested": k.get("leave_requested", 0),
-        "granted": k.get("leave_granted", 0),
-        "refused": k.get("leave_requested", 0) - k.get("leave_granted", 0),
-    }
+    out["leave"] = leave_counts(o)
     out["message"] = r.message
     out["notes"] = list(o.prepared.notes)
     out["time_limit_s"] = time_limit_s
