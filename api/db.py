@@ -223,6 +223,10 @@ class LeaveRow(Base):
 
 
 # --------------------------------------------------------------------------- engine
+SQLITE_POOL = 40
+"""SQLite connections kept open by the service (AnyIO's thread pool runs 40 requests at once)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -239,10 +243,16 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # pooled: connections kept for the thread pool's concurrent requests (SQLAlchemy's
+        # default keeps 5 and opens and closes the rest per request, each open running the
+        # pragmas below: the slowest reads under load)
+        pool: dict[str, Any] = (
+            {"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL}
+            if pooled
+            else {"poolclass": NullPool}
+        )
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=NullPool if not pooled else None,
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter
@@ -14,6 +15,7 @@ from api.schemas import Health, JobKind, JobStatus
 router = APIRouter(tags=["service"])
 
 
+@cache
 def _version() -> str:
     try:
         return version("wfm-optimizer")
