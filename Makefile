@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-public bench-service lint format clean
+.PHONY: demo demo-month test bench bench-public bench-service lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -18,6 +18,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m api.demo
+
+demo-month: $(STAMP)
+	$(BIN)/wfm solve scenarios/month.yaml --out demo-output-month
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -3,7 +3,9 @@
 Writes scenarios/data/: demand forecasts for the base week (phone, chat, messages; 15-minute
 intervals, a 7x24 retail-bank profile), agents.csv (60 agents), agents-minus-5.csv (the what-if
 with five fewer agents) and leave.csv (an HR export with approved and requested leave, some of it
-outside the week). Daily volumes are chosen so that the agent-hours to schedule are about 85 % of
+outside the week); for ``scenarios/month.yaml`` each channel's week four times over at volume
+x1.00, 1.05, 0.95 and 1.10 (``CHANNEL-month.csv``) and leave-month.csv (leave across the month,
+the Christmas and New Year holidays included, some of it beyond the month's edges). Daily volumes are chosen so that the agent-hours to schedule are about 85 % of
 what the agents can work after breaks, briefings and leave.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import random
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -256,11 +258,60 @@ def write_leave() -> None:
     print(f"wrote {path}: {len(LEAVE)} rows")
 
 
+MONTH_SCALE = (1.00, 1.05, 0.95, 1.10)
+"""Volume of each week of the month against the base week."""
+
+LEAVE_MONTH = [  # the base week's leave, then the rest of the month (to Sun 3 Jan 2027)
+    *[row for row in LEAVE if row[0] != "A041"],
+    ("A041", "2026-12-21", "2026-12-24", "annual", "approved"),
+    ("A012", "2026-12-28", "2027-01-08", "annual", "approved"),  # runs past the month
+    ("A003", "2026-12-24", "2026-12-27", "annual", "approved"),
+    ("A019", "2026-12-31", "2027-01-01", "annual", "approved"),
+    ("A027", "2026-12-14", "2026-12-15", "sick", "approved"),
+    ("A048", "2026-12-17", "2026-12-17", "unpaid", "approved"),
+    ("A030", "2026-12-22", "2026-12-22", "day_off_request", "approved"),
+    ("A014", "2026-12-16T09:00", "2026-12-16T12:00", "training", "approved"),
+    ("A038", "2026-12-23T14:00", "2026-12-23T15:00", "meeting", "approved"),
+    ("A007", "2026-12-24", "2026-12-24", "day_off_request", "requested"),
+    ("A021", "2026-12-25", "2026-12-26", "annual", "requested"),
+    ("A044", "2026-12-31", "2026-12-31", "day_off_request", "requested"),
+    ("A052", "2027-01-01", "2027-01-01", "day_off_request", "requested"),
+    ("A025", "2026-12-19", "2026-12-20", "day_off_request", "requested"),
+    ("A010", "2026-12-29", "2026-12-30", "annual", "requested"),
+    ("A049", "2027-01-02", "2027-01-05", "annual", "requested"),  # ends after the month
+]
+
+
+def write_month() -> None:
+    """Each channel's base week repeated over four weeks at MONTH_SCALE, and the month's leave."""
+    for channel in HOURS:
+        with (DATA / f"{channel}.csv").open(newline="") as fh:
+            week = list(csv.DictReader(fh))
+        path = DATA / f"{channel}-month.csv"
+        with path.open("w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["interval_start", "volume", "aht_seconds"])
+            for k, scale in enumerate(MONTH_SCALE):
+                for row in week:
+                    start = datetime.fromisoformat(row["interval_start"]) + timedelta(weeks=k)
+                    volume = round(int(row["volume"]) * scale)
+                    w.writerow([start.isoformat(timespec="minutes"), volume, row["aht_seconds"]])
+        print(f"wrote {path}: 4 weeks at x{', x'.join(f'{x:.2f}' for x in MONTH_SCALE)}")
+    path = DATA / "leave-month.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["agent_id", "start", "end", "kind", "status", "x_note"])
+        for row in LEAVE_MONTH:
+            w.writerow([*row, ""])
+    print(f"wrote {path}: {len(LEAVE_MONTH)} rows")
+
+
 def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     demand()
     write_agents(agents())
     write_leave()
+    write_month()
 
 
 if __name__ == "__main__":
