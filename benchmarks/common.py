@@ -69,3 +69,18 @@ def write_result(name: str, data: dict[str, Any], markdown: str) -> Path:
     md = RESULTS / f"{name}.md"
     md.write_text(markdown, encoding="utf-8")
     return md
+
+
+class FirstValid:
+    """A solver progress callback that keeps the elapsed time of the first valid roster: an
+    exact-model solution, or refinement reporting no hard-rule break left."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def __call__(self, p: Any) -> None:
+        valid_now = p.objective is not None and (
+            p.phase == "exact" or p.message.startswith("0 hard-rule")
+        )
+        if valid_now and self.at is None:
+            self.at = p.elapsed_s

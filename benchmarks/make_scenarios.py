@@ -5,8 +5,9 @@ intervals, a 7x24 retail-bank profile), agents.csv (60 agents), agents-minus-5.c
 with five fewer agents) and leave.csv (an HR export with approved and requested leave, some of it
 outside the week); for ``scenarios/month.yaml`` each channel's week four times over at volume
 x1.00, 1.05, 0.95 and 1.10 (``CHANNEL-month.csv``) and leave-month.csv (leave across the month,
-the Christmas and New Year holidays included, some of it beyond the month's edges). Daily volumes are chosen so that the agent-hours to schedule are about 85 % of
-what the agents can work after breaks, briefings and leave.
+the Christmas and New Year holidays included, some of it beyond the month's edges). Daily volumes
+are chosen so that the agent-hours to schedule are about 85 % of what the agents can work after
+breaks, briefings and leave.
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ import os
 import time
 from typing import Any
 
-from benchmarks.common import machine, write_result
+from benchmarks.common import FirstValid, machine, write_result
 from benchmarks.varied_gen import varied
 from solver.options import SolveOptions
-from solver.solve import Progress, solve
+from solver.solve import solve
 from solver.validate import validate
 
 DEFAULT = "60:40:30,200:10:60,500:3:120"
@@ -35,22 +35,14 @@ def _sets() -> list[tuple[int, int, float]]:
 def run_one(n: int, seed: int, limit: float) -> dict[str, Any]:
     problem, draw = varied(n, seed, days=None if n <= 60 else 7)
     limit = limit * draw.days / 7  # the set's limit is per week of horizon
-    first: list[float] = []
-
-    def progress(p: Progress) -> None:
-        valid_now = p.objective is not None and (
-            p.phase == "exact" or p.message.startswith("0 hard-rule")
-        )
-        if valid_now and not first:
-            first.append(p.elapsed_s)
-
+    first = FirstValid()
     t0 = time.perf_counter()
-    r = solve(problem, SolveOptions(time_limit_s=limit, workers=2, seed=0), progress)
+    r = solve(problem, SolveOptions(time_limit_s=limit, workers=2, seed=0), first)
     wall = time.perf_counter() - t0
     val = validate(problem, list(r.assignments))
     valid = bool(r.assignments) and val.ok and r.status.value in ("optimal", "feasible")
-    if valid and not first:
-        first.append(wall)
+    if valid and first.at is None:
+        first.at = wall
     return {
         "agents": n,
         "seed": seed,
@@ -59,7 +51,7 @@ def run_one(n: int, seed: int, limit: float) -> dict[str, Any]:
         "limit_s": limit,
         "status": r.status.value,
         "valid": valid,
-        "first_valid_s": round(first[0], 1) if first and valid else None,
+        "first_valid_s": round(first.at, 1) if first.at is not None and valid else None,
         "objective": r.objective,
         "lp_bound": r.best_bound,
         "gap": r.gap,

@@ -8,12 +8,15 @@ objective). ``python -m benchmarks.run roster`` (part of ``make bench``).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import resource
 import time
 from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine, write_result
+from benchmarks.common import FirstValid, machine, write_result
 from benchmarks.demand import intraday_shape
 from benchmarks.roster_gen import START, generate_problem
 from forecast.erlang import required_agents
@@ -23,11 +26,37 @@ from solver.solve import solve
 from solver.validate import validate
 
 SIZES = ((50, 60.0), (200, 60.0), (500, 120.0), (1000, 300.0))
+HORIZONS = "60:14:150,60:28:300,200:14:450,200:28:900"
+"""agents:days:limit of the longer horizons (``WFM_ROSTER_HORIZONS`` overrides it; ``none``
+skips them), each solved in its own process so that its peak memory is its own."""
 
 
-def _run_one(problem: RosterProblem, limit: float) -> dict[str, Any]:
+def _horizons() -> list[tuple[int, int, float]]:
+    spec = os.environ.get("WFM_ROSTER_HORIZONS", HORIZONS)
+    if spec.strip().lower() == "none":
+        return []
+    out = []
+    for part in spec.split(","):
+        n, days, limit = part.split(":")
+        out.append((int(n), int(days), float(limit)))
+    return out
+
+
+def _horizon_row(n: int, days: int, limit: float) -> dict[str, Any]:
+    """One longer horizon, in a child process: the row, the first valid roster's time and the
+    process's peak resident memory."""
+    first = FirstValid()
+    row = _run_one(generate_problem(n, seed=1, days=days), limit, first)
+    valid = row["status"] in ("optimal", "feasible") and row["violations"] == 0
+    row["days"] = days
+    row["first_valid_s"] = None if first.at is None or not valid else round(first.at, 1)
+    row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return row
+
+
+def _run_one(problem: RosterProblem, limit: float, progress: Any = None) -> dict[str, Any]:
     t0 = time.perf_counter()
-    r = solve(problem, SolveOptions(time_limit_s=limit, workers=2, seed=0))
+    r = solve(problem, SolveOptions(time_limit_s=limit, workers=2, seed=0), progress)
     wall = time.perf_counter() - t0
     val = validate(problem, list(r.assignments))
     slot_h = problem.slot_minutes / 60.0
@@ -144,6 +173,13 @@ def run() -> dict[str, Any]:
         print(f"-- {n} agents, {limit:g} s", flush=True)
         rows.append(_run_one(generate_problem(n, seed=1), limit))
         print(rows[-1], flush=True)
+    long_rows = []
+    spawn = multiprocessing.get_context("spawn")
+    for n, days, limit in _horizons():
+        print(f"-- {n} agents, {days} days, {limit:g} s", flush=True)
+        with spawn.Pool(1) as pool:
+            long_rows.append(pool.apply(_horizon_row, (n, days, limit)))
+        print(long_rows[-1], flush=True)
     problem, coverage, req = _one_channel_week()
     ours = _run_one(problem, 60.0)
     ours_slots = {
@@ -155,6 +191,7 @@ def run() -> dict[str, Any]:
         "machine": machine(),
         "command": "make bench (python -m benchmarks.run roster)",
         "sizes": rows,
+        "horizons": long_rows,
         "one_channel": {
             "required_agent_slots": int(req.sum()),
             "ours": ours,
@@ -183,6 +220,23 @@ def run() -> dict[str, Any]:
             f"{r['best_bound']} | {gap} | {r['wall_s']} s | {r['violations']} | "
             f"{r['under_agent_hours']} | {r['over_agent_hours']} |"
         )
+    if long_rows:
+        lines += [
+            "",
+            "## Longer horizons (the same generator over 14 and 28 days, each in its own process)",
+            "",
+            "| agents | days | limit | status | first valid | objective | best bound | gap | "
+            "wall | violations | peak memory |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in long_rows:
+            gap = "-" if r["gap"] is None else f"{100 * r['gap']:.1f} %"
+            first = "-" if r["first_valid_s"] is None else f"{r['first_valid_s']} s"
+            lines.append(
+                f"| {r['agents']:,} | {r['days']} | {r['limit_s']:g} s | {r['status']} | "
+                f"{first} | {r['objective']} | {r['best_bound']} | {gap} | {r['wall_s']} s | "
+                f"{r['violations']} | {r['peak_rss_mb']:,} MB |"
+            )
     lines += [
         "",
         "## One-channel week vs pyworkforce (same demand, same shifts, no breaks)",
