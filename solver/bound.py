@@ -73,7 +73,8 @@ def aggregate_bound(
     proto = v.model.Proto()
     if most is not None:
         time_limit = lp_time(len(proto.variables), time_limit, most)
-    lp = lp_bound(proto, time_limit, OBJECTIVE_SCALE)
+    # the model's building and conversion count against the limit too
+    lp = lp_bound(proto, max(0.5, time_limit - (time.perf_counter() - t0)), OBJECTIVE_SCALE)
     if lp.value is not None:
         return AggregateBound(
             lp=lp.x,
@@ -82,7 +83,9 @@ def aggregate_bound(
         )
     # no LP optimum in time (or HiGHS calls it infeasible): CP-SAT's bound, and its proof
     left = time_limit - (time.perf_counter() - t0)
-    out = solve_cp(v, options, max(1.0, left))
+    if left < 1.0:
+        return AggregateBound(None)  # no time left for CP-SAT: no bound
+    out = solve_cp(v, options, left)
     if out.status == cp_model.INFEASIBLE:
         return AggregateBound(None, infeasible=True)
     return AggregateBound(None if out.bound is None else max(0.0, out.bound))

@@ -522,15 +522,16 @@ def _weekly_plan(
         try:
             plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
         except MasterUnknown:
-            # no plan yet: a larger share, then most of what is left (without a plan there is
-            # no roster, so time kept for the later steps would only be given back unused)
+            # no plan yet: a larger share, then all that is left (without a plan there is no
+            # roster, so time kept for the later steps would only be given back unused: the
+            # example month stopped at 58 % of its limit with "no weekly plan")
             try:
                 plan = solve_group_master(
                     inst, fam, options, max(2.0, 0.3 * clock.left), fixed=first
                 )
             except MasterUnknown:
                 plan = solve_group_master(
-                    inst, fam, options, max(2.0, 0.7 * clock.left), fixed=first
+                    inst, fam, options, max(2.0, clock.left - 1.0), fixed=first
                 )
     if plan is not None and first is not None:
         plan.assign = dict(first.assign)
