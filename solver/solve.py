@@ -697,11 +697,15 @@ def _result(
         phases={k: round(v, 3) for k, v in phases.items()},
     )
     if state.infeasible or (state.chosen is None and state.bound is None):
+        # proven infeasible, or nothing at all in time: say why where a conflict can be shown;
+        # "infeasible" only with a proof (CP-SAT's, or a conflict the explanation confirms),
+        # else the time ran out (robustness seed 16 on a starved CPU: no LP, no weekly plan)
         t0 = clock.elapsed
         conflicts = explain(inst, options, max(5.0, min(60.0, clock.left)))
         common["phases"]["explain"] = round(clock.elapsed - t0, 3)
+        proven = state.infeasible or bool(conflicts)
         return RosterResult(
-            status=SolveStatus.infeasible,
+            status=SolveStatus.infeasible if proven else SolveStatus.timeout_no_solution,
             wall_time_s=clock.elapsed,
             explanation=tuple(conflicts),
             message=state.message,

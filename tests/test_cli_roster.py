@@ -335,7 +335,8 @@ def test_compare_two_what_ifs(tmp_path: Path) -> None:
     assert (out / "small" / "report.html").exists() and (out / "more" / "summary.json").exists()
     for name in ("small", "more"):  # the validator found nothing wrong with either roster
         sub = json.loads((out / name / "summary.json").read_text(encoding="utf-8"))
-        assert sub["status"] in ("optimal", "feasible") and sub["hard_rule_violations"]["count"] == 0
+        assert sub["status"] in ("optimal", "feasible")
+        assert sub["hard_rule_violations"]["count"] == 0
     rows = {row["metric"]: row for row in read_csv(out / "comparison.csv")}
     header = list(next(iter(rows.values())))
     assert header == ["metric", "unit", "small-test", "more phone", "delta more phone"]

@@ -150,3 +150,21 @@ def test_same_problem_and_seed_give_the_same_roster() -> None:
     assert first.reproducible and second.reproducible
     assert first.assignments == second.assignments
     assert first.objective == second.objective
+
+
+def test_nothing_found_in_time_is_a_timeout_not_infeasible(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No roster and no bound in time, and no conflict the explanation can show: the time ran
+    out; "infeasible" needs a proof."""
+    import solver.solve as S
+
+    def nothing(inst: object, options: object, clock: object, phases: object) -> S._State:
+        state = S._State()
+        state.message = "no weekly plan found in the time given"
+        return state
+
+    monkeypatch.setattr(S, "_solve_pipeline", nothing)
+    monkeypatch.setattr(S, "explain", lambda inst, options, limit: [])
+    problem = tiny(days=2, agents=8, required={range(6, 14): 3})
+    r = solve(problem, SolveOptions(time_limit_s=5, workers=2, seed=0, exact_max_agents=2))
+    assert r.status is SolveStatus.timeout_no_solution
+    assert r.message == "no weekly plan found in the time given"
