@@ -119,7 +119,7 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
     summed over W) + 99 x |W| (the cap rounds up). Necessary for any placement; the LP keeps
     it through its exact break counts, a rounding can lose it (the independent month's rounded
     counts left ten of 29 on their lunch at noon, two over the cap, on most weekdays). Elastic:
-    each hundredth short costs what a hundredth of an agent-slot short of cover does, times 100.
+    each hundredth short costs what 100 agent-slots short of cover do (a hard rule).
     Slot by slot too, for the breaks that cover a slot wherever they start. Returns the
     penalty terms."""
     p = inst.problem
@@ -148,7 +148,10 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
         by_day.setdefault(opt.day, []).append(item)
         for first, last, dur in opt.break_windows:
             windows.add((item[1], opt.day, first, last + dur))
-    weight = scaled_weight(p.weights.under_cover)  # per hundredth: 100x a cover hundredth
+    # per hundredth short: a hard rule, so 100 agent-slots of cover (a hundredth short is the
+    # smallest break of the cap: at par with cover the rounding kept 4 of 10 on a forced
+    # lunch, one over the cap, rather than add a shift: robustness seed 16)
+    weight = scaled_weight(100 * p.weights.under_cover)
     terms: list[Any] = []
     for c, day, lo, hi in sorted(windows):
         inside: list[Any] = []

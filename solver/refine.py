@@ -294,6 +294,53 @@ _EVERYONE_MAX = 1_000
 """Agent-days up to which a broken break cap frees everyone at once (60 agents x 7 days: the
 hard rules alone solve in 10-12 s)."""
 
+_WINDOW_S = 15.0
+"""Seconds for one window of ``_everyone_moves`` shorter than the horizon."""
+
+
+def _everyone_moves(
+    inst: Instance,
+    state: RosterState,
+    options: SolveOptions,
+    time_left: Callable[[], float],
+    report: Callable[[RosterState], None] | None,
+) -> RosterState:
+    """A break cap still broken after the pooled moves: the hard rules over everyone, the
+    roster kept wherever they allow, over the whole horizon when it has at most
+    ``_EVERYONE_MAX`` agent-days, else over the week (3 days, a day) around each broken day. A
+    cap at forced lunches may need office days off moved and others' shifts moved to noon
+    across the week, with the floors those others kept: robustness seed 7 kept 10 slots after
+    the pooled moves, 8 with every agent of the channel free, none in 10-12 s with everyone
+    free. Each broken day gets one window; a failed window is not tried again."""
+    p = inst.problem
+    n = len(inst.agents)
+    spd = slots_per_day(inst)
+    span = next((k for k in (p.days, 7, 3, 1) if k <= p.days and n * k <= _EVERYONE_MAX), None)
+    if span is None:
+        return state
+    tried: set[int] = set()
+    while time_left() > 5.0:
+        bad = sorted(
+            {
+                min(p.days - 1, x.slot // spd)
+                for x in state.validation.violations
+                if x.rule == "break_share" and x.slot is not None
+            }
+            - tried
+        )
+        if not bad:
+            break
+        first = max(0, min(bad[0] - span // 2, p.days - span))
+        days = range(first, first + span)
+        tried.update(days)
+        limit = 0.8 * time_left() if span == p.days else min(0.8 * time_left(), _WINDOW_S)
+        cand = _hard_move(inst, state, set(range(n)), days, options, limit)
+        if cand is not None and cand.score < state.score:
+            state = cand
+            if report:
+                report(state)
+    return state
+
 
 def _hard_move(
     inst: Instance,
@@ -511,21 +558,7 @@ def refine(
     # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     state = _role_moves(inst, state, options, time_left, report, tried_roles, 1)
-    if (
-        any(x.rule == "break_share" for x in state.validation.violations)
-        and n * p.days <= _EVERYONE_MAX
-        and time_left() > 5.0
-    ):
-        # a break cap still broken: the hard rules over everyone, the roster kept wherever they
-        # allow (a cap at forced lunches may need office days off moved and others' shifts
-        # moved to noon across the week, with the floors that those others kept; robustness
-        # seed 7: 10 slots left by the pooled moves, 8 when every agent of the channel is
-        # free, none in 10-12 s with everyone free)
-        cand = _hard_move(inst, state, set(range(n)), range(p.days), options, 0.8 * time_left())
-        if cand is not None and cand.score < state.score:
-            state = cand
-            if report:
-                report(state)
+    state = _everyone_moves(inst, state, options, time_left, report)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke): first only
     # around the broken slots, day by day (small models, so every broken day gets its turn,
