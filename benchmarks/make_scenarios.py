@@ -272,7 +272,7 @@ LEAVE_MONTH = [  # the base week's leave, then the rest of the month (to Sun 3 J
     ("A048", "2026-12-17", "2026-12-17", "unpaid", "approved"),
     ("A030", "2026-12-22", "2026-12-22", "day_off_request", "approved"),
     ("A014", "2026-12-16T09:00", "2026-12-16T12:00", "training", "approved"),
-    ("A038", "2026-12-23T14:00", "2026-12-23T15:00", "meeting", "approved"),
+    ("A024", "2026-12-23T14:00", "2026-12-23T15:00", "meeting", "approved"),
     ("A007", "2026-12-24", "2026-12-24", "day_off_request", "requested"),
     ("A021", "2026-12-25", "2026-12-26", "annual", "requested"),
     ("A044", "2026-12-31", "2026-12-31", "day_off_request", "requested"),
