@@ -84,3 +84,12 @@ class FirstValid:
         )
         if valid_now and self.at is None:
             self.at = p.elapsed_s
+
+
+def triples(spec: str) -> list[tuple[int, int, float]]:
+    """``"a:b:seconds,..."`` (a benchmark's sets from the environment) as (int, int, float)."""
+    out = []
+    for part in spec.split(","):
+        a, b, limit = part.split(":")
+        out.append((int(a), int(b), float(limit)))
+    return out

@@ -249,14 +249,15 @@ LEAVE = [  # agent, start, end, kind, status
 ]
 
 
-def write_leave() -> None:
-    path = DATA / "leave.csv"
+def write_leave(name: str = "leave.csv", rows: list[tuple[str, ...]] = LEAVE) -> None:
+    """An HR export of ``rows`` (agent, start, end, kind, status) in scenarios/data/."""
+    path = DATA / name
     with path.open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["agent_id", "start", "end", "kind", "status", "x_note"])
-        for row in LEAVE:
+        for row in rows:
             w.writerow([*row, ""])
-    print(f"wrote {path}: {len(LEAVE)} rows")
+    print(f"wrote {path}: {len(rows)} rows")
 
 
 MONTH_SCALE = (1.00, 1.05, 0.95, 1.10)
@@ -298,13 +299,7 @@ def write_month() -> None:
                     volume = round(int(row["volume"]) * scale)
                     w.writerow([start.isoformat(timespec="minutes"), volume, row["aht_seconds"]])
         print(f"wrote {path}: 4 weeks at x{', x'.join(f'{x:.2f}' for x in MONTH_SCALE)}")
-    path = DATA / "leave-month.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["agent_id", "start", "end", "kind", "status", "x_note"])
-        for row in LEAVE_MONTH:
-            w.writerow([*row, ""])
-    print(f"wrote {path}: {len(LEAVE_MONTH)} rows")
+    write_leave("leave-month.csv", LEAVE_MONTH)
 
 
 def main() -> None:

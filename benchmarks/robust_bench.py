@@ -14,7 +14,7 @@ import os
 import time
 from typing import Any
 
-from benchmarks.common import FirstValid, machine, write_result
+from benchmarks.common import FirstValid, machine, triples, write_result
 from benchmarks.varied_gen import varied
 from solver.options import SolveOptions
 from solver.solve import solve
@@ -24,12 +24,8 @@ DEFAULT = "60:40:30,200:10:60,500:3:120"
 
 
 def _sets() -> list[tuple[int, int, float]]:
-    spec = os.environ.get("WFM_ROBUST", DEFAULT)
-    out = []
-    for part in spec.split(","):
-        n, seeds, limit = part.split(":")
-        out.append((int(n), int(seeds), float(limit)))
-    return out
+    """(agents, seeds, seconds per week of horizon) of each set."""
+    return triples(os.environ.get("WFM_ROBUST", DEFAULT))
 
 
 def run_one(n: int, seed: int, limit: float) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import FirstValid, machine, write_result
+from benchmarks.common import FirstValid, machine, triples, write_result
 from benchmarks.demand import intraday_shape
 from benchmarks.roster_gen import START, generate_problem
 from forecast.erlang import required_agents
@@ -33,13 +33,7 @@ skips them), each solved in its own process so that its peak memory is its own."
 
 def _horizons() -> list[tuple[int, int, float]]:
     spec = os.environ.get("WFM_ROSTER_HORIZONS", HORIZONS)
-    if spec.strip().lower() == "none":
-        return []
-    out = []
-    for part in spec.split(","):
-        n, days, limit = part.split(":")
-        out.append((int(n), int(days), float(limit)))
-    return out
+    return [] if spec.strip().lower() == "none" else triples(spec)
 
 
 def _horizon_row(n: int, days: int, limit: float) -> dict[str, Any]:

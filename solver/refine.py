@@ -335,11 +335,21 @@ def _everyone_moves(
         tried.update(days)
         limit = 0.8 * time_left() if span == p.days else min(0.8 * time_left(), _WINDOW_S)
         cand = _hard_move(inst, state, set(range(n)), days, options, limit)
-        if cand is not None and cand.score < state.score:
-            state = cand
-            if report:
-                report(state)
+        state = _better(state, cand, report)
     return state
+
+
+def _better(
+    state: RosterState,
+    cand: RosterState | None,
+    report: Callable[[RosterState], None] | None,
+) -> RosterState:
+    """The candidate when it scores better (reported), else the roster as it was."""
+    if cand is None or cand.score >= state.score:
+        return state
+    if report:
+        report(cand)
+    return cand
 
 
 def _hard_move(
@@ -490,11 +500,7 @@ def _try_breaks(
         # with the cover costs nothing better in time: the hard rules alone (a break cap or
         # floor only needs the breaks spread)
         cand = _hard_move(inst, state, working, days, options, min(time_left() - 1.0, limit), True)
-    if cand is not None and cand.score < state.score:
-        if report:
-            report(cand)
-        return cand
-    return state
+    return _better(state, cand, report)
 
 
 def _broken_slots(inst: Instance, state: RosterState) -> dict[int, list[int]]:
@@ -528,10 +534,7 @@ def _role_moves(
         # on a week, a whole month needs more
         limit = min(time_left() - 1.0, 3.0 * max(1.0, len(days) / 7))
         cand = _hard_move(inst, state, free, days, options, limit)
-        if cand is not None and cand.score < state.score:
-            state = cand
-            if report:
-                report(state)
+        state = _better(state, cand, report)
     return state
 
 
@@ -550,10 +553,7 @@ def refine(
     if n <= 20 and p.days <= 3 and time_left() > 3:
         # small: one move frees everyone (the exact model, started from the roster)
         cand = _move(inst, state, set(range(n)), range(p.days), options, time_left() - 1)
-        if cand is not None and cand.score < state.score:
-            state = cand
-            if report:
-                report(state)
+        state = _better(state, cand, report)
     # role cover: every holder of the role, shifts and breaks together (_role_targets), over
     # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
