@@ -2,11 +2,14 @@
 
 The aggregate model (group counts, exact break placement as counts, channel split, floors, role
 cover, the break cap, every weekly rule summed over groups) is a relaxation of the roster
-problem. Its LP relaxation, solved by HiGHS (``solver.lp``), is a valid lower bound on every
-roster's objective, found in seconds even where CP-SAT proves nothing in the same time (0 on
-the 60-agent independent week in 3 s, where the LP gives 3,318). CP-SAT then searches the same
-model only when the LP has no optimum in time or HiGHS calls it infeasible: an infeasible LP
-is not taken as a proof, CP-SAT's infeasibility is.
+problem. Its LP relaxation (``solver.lp``) is a valid lower bound on every roster's objective,
+found in seconds even where CP-SAT proves nothing in the same time (0 on the 60-agent
+independent week in 3 s, where the LP gives 3,318). HiGHS solves it exactly when its size says
+it will in the time; a larger LP (14 and 28 days, 15-minute slots) goes to PDLP, whose bound is
+the Lagrangian value of its dual (valid at any stop) and whose approximate point the plan
+rounds just the same. CP-SAT then searches the same model only when HiGHS has no optimum in
+time or calls it infeasible: an infeasible LP is not taken as a proof, CP-SAT's infeasibility
+is.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver.lp import lp_bound
+from solver.lp import LpBound, lp_bound, lp_matrix, pdlp_bound
 from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
@@ -39,6 +42,8 @@ class AggregateBound:
     lp: Any = None
     """The LP solution, one value per variable of ``model`` (the aggregate it solved)."""
     model: Any = None
+    exact: bool = True
+    """Whether ``lp`` is an exact optimum (HiGHS) or PDLP's approximate point."""
 
 
 LP_REF_COLUMNS = 110_438
@@ -56,8 +61,8 @@ def lp_expected(columns: int) -> float:
 
 
 def lp_time(columns: int, time_limit: float, most: float) -> float:
-    """Seconds for an LP of ``columns`` columns: ``time_limit``, or up to ``most`` when the
-    expected time fits there (twice it given: the times scatter around the curve, 27,547
+    """Seconds for HiGHS on an LP of ``columns`` columns: ``time_limit``, or up to ``most`` when
+    the expected time fits there (twice it given: the times scatter around the curve, 27,547
     columns of a 7-day week of 15-minute slots took 6.2 s against 4.0 expected, its model's
     building and conversion included); an LP expected to take longer than ``most`` keeps
     ``time_limit`` (it would not solve, and the time is the roster's)."""
@@ -65,16 +70,60 @@ def lp_time(columns: int, time_limit: float, most: float) -> float:
     return min(most, max(time_limit, 2.0 * expected)) if expected <= most else time_limit
 
 
+def use_pdlp(columns: int, most: float) -> bool:
+    """Whether an LP of ``columns`` columns is too slow for HiGHS, which is expected to take
+    more than half of ``most`` (PDLP converged on robustness seed 0's 72,896 columns in 9 s
+    where HiGHS took over 20 s; on seed 6's 49,980, which HiGHS solves in 13 s, PDLP needed
+    30 s)."""
+    return lp_expected(columns) > 0.5 * most
+
+
+PDLP_PLAN_VIOLATION = 0.1
+"""The most by which PDLP's point may miss a row for the plan to round it (agents)."""
+
+PDLP_ITERATIONS_PER_S = 2.0e8
+"""PDLP iterations per second times the matrix's nonzeros on the 2-core machine (robustness
+seed 0: 287,170 nonzeros, 6,016 iterations in 10.2 s; the example month: 1,277,734, 13,201 in
+80 s), also the rate of its deterministic stop (an iteration limit instead of the clock)."""
+
+PDLP_ITERATIONS = 12_000
+"""Iterations PDLP takes to a point the plan can round (robustness seed 0 converged in 6,016;
+seed 5's 198,128 columns were within 0.005 of every row after 11,088, the example month's
+within 0.04-1.0 after 9,353-13,201): an LP expected to need more time than it may have goes
+without (the time is the roster's; seed 5 got a valid roster in 120 s without a bound, none
+after 36 s of an unfinished PDLP)."""
+
+
+def pdlp_expected(nonzeros: int) -> float:
+    """Seconds PDLP is expected to take to a point the plan can round."""
+    return PDLP_ITERATIONS * nonzeros / PDLP_ITERATIONS_PER_S
+
+
 def aggregate_bound(
     inst: Instance, options: SolveOptions, time_limit: float, most: float | None = None
 ) -> AggregateBound:
     """The aggregate's LP bound, else CP-SAT's (see the module docstring). ``most``: the time
-    the LP may take beyond ``time_limit`` when its size says it will solve in it."""
+    the LP may take beyond ``time_limit`` when its size says it will solve in it (HiGHS), or
+    when it is too large for HiGHS (PDLP, which stops when converged)."""
     t0 = time.perf_counter()
     v = build_aggregate(inst, elastic=False)
     proto = v.model.Proto()
+    columns = len(proto.variables)
+    lp: LpBound
+    mat = lp_matrix(proto) if most is not None and use_pdlp(columns, most) else None
+    if mat is not None and most is not None:
+        seconds = most - (time.perf_counter() - t0)
+        if pdlp_expected(mat.a.nnz) <= seconds:
+            rate = PDLP_ITERATIONS_PER_S if options.deterministic else 0.0
+            lp = pdlp_bound(mat, seconds, OBJECTIVE_SCALE, options.workers, rate)
+            # a bound at or below 0 says nothing; a point that misses a row by more than a
+            # tenth of an agent is no plan to round (PDLP stopped far from converged)
+            value = lp.value if lp.value is not None and lp.value > 0 else None
+            if lp.x is not None and lp.violation <= PDLP_PLAN_VIOLATION:
+                return AggregateBound(value, lp=lp.x, model=v, exact=False)
+            return AggregateBound(value)
     if most is not None:
-        time_limit = lp_time(len(proto.variables), time_limit, most)
+        time_limit = lp_time(columns, time_limit, most)
     # the model's building and conversion count against the limit too
     lp = lp_bound(proto, max(0.5, time_limit - (time.perf_counter() - t0)), OBJECTIVE_SCALE)
     if lp.value is not None:

@@ -1,4 +1,5 @@
-"""The LP relaxation of a CP-SAT model, solved with HiGHS through ``scipy.optimize``.
+"""The LP relaxation of a CP-SAT model, solved with HiGHS through ``scipy.optimize`` (exact),
+or with OR-Tools' first-order PDLP (approximate, for LPs too large for HiGHS in the time).
 
 Every variable keeps its domain's hull ``[min, max]`` and loses integrality; every plain linear
 constraint (one without enforcement literals), ``bool_or``, ``at_most_one`` and
@@ -6,6 +7,11 @@ constraint (one without enforcement literals), ``bool_or``, ``at_most_one`` and
 equalities, products, intervals) is dropped. Dropping constraints only enlarges the feasible
 set, so the LP optimum is a valid lower bound on the model's minimum. A penalty variable whose
 defining constraint is dropped simply falls to its lower end, which keeps the bound valid.
+
+PDLP's answer is approximate: its bound is not its objective but the Lagrangian value of its
+dual vector, ``min over lb <= x <= ub of c x + y (b - A x)``, computed here from the matrix.
+Every dual vector (of the right signs) gives a valid lower bound, a converged one nearly the
+optimum, so an early stop weakens the bound and never makes it wrong.
 
 scipy's HiGHS runs in the same process as OR-Tools without trouble (the separate ``highspy``
 package does not; it is never imported).
@@ -18,10 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from ortools.pdlp import solve_log_pb2, solvers_pb2
+from ortools.pdlp.python import pdlp
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, vstack
 
-__all__ = ["LpBound", "lp_bound"]
+__all__ = ["LpBound", "LpMatrix", "lagrangian", "lp_bound", "lp_matrix", "pdlp_bound"]
 
 _INF = float("inf")
 
@@ -41,7 +49,12 @@ class LpBound:
     """Constraints the relaxation leaves out (reified rows, non-linear ones)."""
     wall_s: float
     x: Any = None
-    """The LP solution (one value per model variable), when optimal."""
+    """The LP solution (one value per model variable), when optimal (PDLP: approximate)."""
+    exact: bool = True
+    """Whether ``x`` is a simplex / interior-point optimum (HiGHS) rather than PDLP's
+    approximate point."""
+    violation: float = 0.0
+    """The largest amount by which ``x`` misses a row or a variable's bound (PDLP)."""
 
 
 def _bound(domain: Any) -> tuple[float, float]:
@@ -65,11 +78,24 @@ def _kind(ct: Any) -> str:
     return "other"
 
 
-def lp_bound(
-    proto: Any, time_limit_s: float = 60.0, scale: float = 1.0, method: str = "highs-ipm"
-) -> LpBound:
-    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``)."""
-    t0 = time.perf_counter()
+@dataclass(frozen=True)
+class LpMatrix:
+    """The relaxation as arrays: minimise ``obj @ x + offset`` subject to ``rlo <= a @ x <= rhi``
+    and ``lb <= x <= ub``."""
+
+    obj: Any
+    offset: float
+    a: Any
+    rlo: Any
+    rhi: Any
+    lb: Any
+    ub: Any
+    kept: int
+    dropped: int
+
+
+def lp_matrix(proto: Any) -> LpMatrix:
+    """The LP relaxation of a ``CpModelProto`` (see the module docstring)."""
     n = len(proto.variables)
     lb = np.empty(n)
     ub = np.empty(n)
@@ -147,8 +173,18 @@ def lp_bound(
         obj *= factor
     m = len(rlo)
     a = csr_matrix((vals, (rows, cols)), shape=(m, n))
-    lo_arr = np.array(rlo)
-    hi_arr = np.array(rhi)
+    return LpMatrix(obj, offset, a, np.array(rlo), np.array(rhi), lb, ub, kept, dropped)
+
+
+def lp_bound(
+    proto: Any, time_limit_s: float = 60.0, scale: float = 1.0, method: str = "highs-ipm"
+) -> LpBound:
+    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``)."""
+    t0 = time.perf_counter()
+    mat = lp_matrix(proto)
+    a, lo_arr, hi_arr, obj, offset = mat.a, mat.rlo, mat.rhi, mat.obj, mat.offset
+    m, n = a.shape
+    kept, dropped = mat.kept, mat.dropped
     # linprog wants A_ub x <= b_ub and A_eq x = b_eq: split ranged rows
     eq = lo_arr == hi_arr
     upper = ~eq & np.isfinite(hi_arr)
@@ -164,7 +200,7 @@ def lp_bound(
         b_ub=b_ub,
         A_eq=a[eq] if eq.any() else None,
         b_eq=lo_arr[eq] if eq.any() else None,
-        bounds=np.column_stack([lb, ub]),
+        bounds=np.column_stack([mat.lb, mat.ub]),
         method=method,
         options={"time_limit": max(0.1, float(time_limit_s)), "presolve": True},
     )
@@ -174,3 +210,85 @@ def lp_bound(
         return LpBound(value, "optimal", m, n, kept, dropped, wall, res.x)
     status = {1: "time_limit", 2: "infeasible"}.get(res.status, "error")
     return LpBound(None, status, m, n, kept, dropped, wall)
+
+
+def lagrangian(mat: LpMatrix, y: Any) -> float:
+    """The Lagrangian bound of dual vector ``y`` (one value per row; positive on a row's lower
+    side, negative on its upper side): a valid lower bound on the LP's minimum for any ``y``,
+    ``-inf`` when an unbounded variable makes it useless."""
+    y = np.asarray(y, dtype=float)
+    # a side that is not there takes no multiplier
+    y = np.where(((y > 0) & ~np.isfinite(mat.rlo)) | ((y < 0) & ~np.isfinite(mat.rhi)), 0.0, y)
+    rows = np.where(y > 0, y * np.where(y > 0, mat.rlo, 0.0), y * np.where(y < 0, mat.rhi, 0.0))
+    reduced = mat.obj - mat.a.T @ y
+    lower, upper = np.isfinite(mat.lb), np.isfinite(mat.ub)
+    if np.any((reduced > 0) & ~lower) or np.any((reduced < 0) & ~upper):
+        return -_INF
+    at = np.where(reduced > 0, np.where(lower, mat.lb, 0.0), np.where(upper, mat.ub, 0.0))
+    return float(rows.sum() + (reduced * at).sum() + mat.offset)
+
+
+PDLP_TOLERANCE = 1e-4
+"""PDLP's relative optimality tolerance (primal and dual residuals, gap): its Lagrangian bound
+then lies within about a hundredth of a percent of the LP optimum."""
+
+
+def pdlp_bound(
+    proto: Any | LpMatrix,
+    time_limit_s: float,
+    scale: float = 1.0,
+    threads: int = 1,
+    work_rate: float = 0.0,
+) -> LpBound:
+    """The LP relaxation by PDLP: the bound is the Lagrangian value of its dual (valid at any
+    stop), ``x`` its approximate primal point. ``work_rate`` (iterations per second times the
+    matrix's nonzeros): when given, the time limit becomes an iteration limit, a stop that
+    repeats on any machine (0: the clock only)."""
+    t0 = time.perf_counter()
+    mat = proto if isinstance(proto, LpMatrix) else lp_matrix(proto)
+    m, n = mat.a.shape
+    qp = pdlp.QuadraticProgram()
+    qp.objective_vector = mat.obj
+    qp.objective_offset = mat.offset
+    qp.constraint_matrix = mat.a.tocsc()
+    qp.constraint_lower_bounds = mat.rlo
+    qp.constraint_upper_bounds = mat.rhi
+    qp.variable_lower_bounds = mat.lb
+    qp.variable_upper_bounds = mat.ub
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    params.num_threads = max(1, threads)
+    criteria = params.termination_criteria
+    criteria.time_sec_limit = max(0.1, time_limit_s - (time.perf_counter() - t0))
+    if work_rate:
+        criteria.iteration_limit = max(100, int(work_rate * time_limit_s / max(1, mat.a.nnz)))
+    criteria.simple_optimality_criteria.eps_optimal_relative = PDLP_TOLERANCE
+    criteria.simple_optimality_criteria.eps_optimal_absolute = PDLP_TOLERANCE
+    res = pdlp.primal_dual_hybrid_gradient(qp, params)
+    wall = time.perf_counter() - t0
+    reason = res.solve_log.termination_reason
+    status = {
+        solve_log_pb2.TERMINATION_REASON_OPTIMAL: "optimal",
+        solve_log_pb2.TERMINATION_REASON_TIME_LIMIT: "time_limit",
+        solve_log_pb2.TERMINATION_REASON_ITERATION_LIMIT: "time_limit",
+        solve_log_pb2.TERMINATION_REASON_PRIMAL_INFEASIBLE: "infeasible",
+    }.get(reason, "error")
+    y = np.asarray(res.dual_solution)
+    value = lagrangian(mat, y) if len(y) == m else -_INF
+    x: Any = np.asarray(res.primal_solution)
+    violation = _INF
+    if len(x) == n and np.all(np.isfinite(x)):
+        ax = mat.a @ x
+        violation = float(
+            max(
+                np.max(mat.rlo - ax, initial=0.0),
+                np.max(ax - mat.rhi, initial=0.0),
+                np.max(mat.lb - x, initial=0.0),
+                np.max(x - mat.ub, initial=0.0),
+            )
+        )
+    else:
+        x = None
+    bound = value / scale if np.isfinite(value) else None
+    return LpBound(
+        bound, status, m, n, mat.kept, mat.dropped, wall, x, exact=False, violation=violation
+    )

@@ -85,9 +85,11 @@ def rounded_plan(
     hint: dict[Any, int] = {}
     on: dict[tuple[int, int], list[Any]] = {}
     lp_on: dict[tuple[int, int], float] = {}
+    # PDLP's approximate point: a count within a twentieth of an integer is taken as it
+    eps = 1e-6 if agg.exact else 0.05
     for var, k, o, val in _counts(inst, v, agg):
-        lo = math.floor(val + 1e-6)
-        hi = max(lo, math.ceil(val - 1e-6))
+        lo = max(0, math.floor(val + eps))
+        hi = max(lo, math.ceil(val - eps))
         v.model.add(var >= lo)
         v.model.add(var <= hi)
         hint[var] = min(hi, max(lo, math.floor(val + 0.5)))

@@ -265,12 +265,16 @@ def _solve_pipeline(
     dplan: dict[int, list[int]] | None = None
     plan: MasterPlan | None = None
     if agg.lp is not None:
-        rounded = rounded_plan(inst, agg, options, max(2.0, 0.10 * total))
+        rounded = rounded_plan(inst, agg, options, rounding_time(total, p.days))
         if rounded is not None:
             plan = _as_master(inst, fam, rounded)
             exact = rounded.counts
             dplan = deferred_plan(inst, agg)
             clock.report("master", rounded.objective, state.bound, "the LP's counts rounded")
+        else:
+            clock.report("master", None, state.bound, "no rounding of the LP's counts in time")
+    elif agg.value is not None:
+        clock.report("master", None, state.bound, "the LP's point too rough to round")
     if plan is None:
         try:
             plan = _weekly_plan(inst, fam, options, clock, total)
@@ -294,10 +298,16 @@ def _solve_pipeline(
         # break caps left short go to the masters too: on robustness seeds 16, 20 and 21 their
         # days left 4-5 slots where refinement of the rounded days left 6-27)
         short = []
-    if exact is not None and (failed is not None or short):
+    if (
+        exact is not None
+        and (failed is not None or short)
+        and (failed is not None or clock.left >= MASTERS_LEFT * total)
+    ):
         # the rounded plan's days leave a hard rule short (its counts may leave no room for
         # the breaks under the cap, or for a second team lead): the weekly masters plan too,
-        # and the days that leave fewer rules short, then cost less, are kept
+        # and the days that leave fewer rules short, then cost less, are kept. Only while
+        # there is time for them and a roster after them: with every day planned, the
+        # masters' shares of the limit would take what refinement needs to repair the days
         rules = Counter(x.split(":")[0] for x in short)
         why = (
             f"has no day {failed + 1}"
@@ -306,7 +316,7 @@ def _solve_pipeline(
         )
         clock.report("master", None, state.bound, f"the rounded plan {why}: weekly masters")
         try:
-            other = _weekly_plan(inst, fam, options, clock, total)
+            other = _weekly_plan(inst, fam, options, clock, total, last_resort=failed is not None)
         except MasterUnknown:
             other = None
         if other is not None:
@@ -439,6 +449,11 @@ def _days(
     return results, None
 
 
+MASTERS_LEFT = 0.4
+"""The share of the limit that must be left for the weekly masters to plan again when the
+rounded plan's days leave a rule short (the example month's rounded days ended at 218 s of
+300 with 321 slots short; the masters then took the rest and left no roster)."""
+
 _REPAIRED = ("role_coverage:",)
 """Hard rules a day model may leave short that the later stages repair without a new plan."""
 
@@ -456,6 +471,13 @@ def _cost(results: dict[int, DayResult]) -> float:
     return sum(res.objective or 0.0 for res in results.values())
 
 
+def rounding_time(total: float, days: int) -> float:
+    """Seconds for rounding the LP's counts: a tenth of the limit, a fifth beyond a week (the
+    example month's rounding of PDLP's point found its first in 30-60 s; without it there is
+    no plan: its weekly masters found none in 200 s)."""
+    return max(2.0, (0.10 if days <= 7 else 0.20) * total)
+
+
 def bound_time(total: float) -> float:
     """Seconds the aggregate bound may take out of a ``total``-second solve (an LP that solves
     sooner, as it mostly does, leaves the rest to the roster): a tenth, at least 5 s (the
@@ -465,7 +487,12 @@ def bound_time(total: float) -> float:
 
 
 def _weekly_plan(
-    inst: Instance, fam: Families, options: SolveOptions, clock: _Clock, total: float
+    inst: Instance,
+    fam: Families,
+    options: SolveOptions,
+    clock: _Clock,
+    total: float,
+    last_resort: bool = True,
 ) -> MasterPlan | None:
     """Role holders' weeks first, per agent (role cover hard there, channel floors left to
     everyone), then the group master's family counts for every group with the holders' weeks
@@ -518,6 +545,8 @@ def _weekly_plan(
         try:
             plan = solve_group_master(inst, fam, options, max(2.0, 0.10 * total), fixed=first)
         except MasterUnknown:
+            if not last_resort:
+                raise  # another plan exists: the time is its roster's
             # no plan yet: a larger share, then all that is left (without a plan there is no
             # roster, so time kept for the later steps would only be given back unused: the
             # example month stopped at 58 % of its limit with "no weekly plan")

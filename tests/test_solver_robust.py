@@ -8,10 +8,12 @@ from datetime import date, timedelta
 import pytest
 from ortools.sat.python import cp_model
 
+from solver.bound import aggregate_bound, pdlp_expected, use_pdlp
 from solver.greedy import fill_idle
-from solver.lp import lp_bound
+from solver.lp import lagrangian, lp_bound, lp_matrix, pdlp_bound
 from solver.model import build_aggregate
 from solver.options import SolveOptions
+from solver.plan import rounded_plan
 from solver.prep import prepare, week_bounds
 from solver.schema import (
     DAY,
@@ -111,6 +113,56 @@ def test_lp_relaxation_of_a_hand_made_model() -> None:
     assert out.status == "optimal"
     assert out.value == pytest.approx(1.5)  # the integer optimum is 2
     assert out.dropped == 1
+
+
+def test_any_dual_vector_gives_a_valid_lagrangian_bound() -> None:
+    m = cp_model.CpModel()
+    x = m.new_int_var(0, 5, "x")
+    y = m.new_int_var(0, 5, "y")
+    m.add(x + y >= 2)
+    m.add(x - y <= 1)
+    m.minimize(x + 2 * y)
+    mat = lp_matrix(m.Proto())
+    optimum = lp_bound(m.Proto()).value
+    assert optimum == pytest.approx(2.5)  # x = 1.5, y = 0.5
+    # the optimal duals reach the optimum; any other vector stays below it
+    assert lagrangian(mat, [1.5, -0.5]) == pytest.approx(2.5)
+    for duals in ([0.0, 0.0], [1.0, 0.0], [3.0, -2.0], [-1.0, 1.0], [0.7, -0.1]):
+        assert lagrangian(mat, duals) <= optimum + 1e-9
+
+
+def test_pdlp_bound_is_valid_and_close_to_the_exact_lp() -> None:
+    problem = tiny(days=2, agents=5, required={range(6, 14): 3, range(14, 22): 2})
+    proto = build_aggregate(prepare(problem), elastic=False).model.Proto()
+    exact = lp_bound(proto, 30, OBJECTIVE_SCALE)
+    approx = pdlp_bound(proto, 30, OBJECTIVE_SCALE, threads=1)
+    assert exact.value is not None and approx.value is not None
+    assert approx.value <= exact.value + 1e-6
+    assert approx.value >= 0.99 * exact.value
+    assert not approx.exact and approx.x is not None and approx.violation < 0.01
+    # an iteration limit stops it early: the bound stays valid
+    early = pdlp_bound(proto, 1e-9, OBJECTIVE_SCALE, threads=1, work_rate=1.0)  # 100 steps
+    assert early.status == "time_limit"
+    assert early.value is None or early.value <= exact.value + 1e-6
+
+
+def test_an_lp_too_large_for_highs_goes_to_pdlp_and_its_plan_rounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert use_pdlp(200_000, 90.0) and not use_pdlp(27_547, 20.0)
+    # PDLP only where it is expected to reach a plan in the time it may have
+    assert pdlp_expected(287_170) < 20.0 < pdlp_expected(1_277_734) < 90.0
+    problem = tiny(days=3, agents=7, required={range(6, 14): 3, range(14, 22): 2})
+    inst = prepare(problem)
+    opts = SolveOptions(time_limit_s=10, workers=1, seed=0)
+    exact = aggregate_bound(inst, opts, 10)
+    # HiGHS expected to be far too slow for the time
+    monkeypatch.setattr("solver.bound.lp_expected", lambda columns: 1e6)
+    approx = aggregate_bound(inst, opts, 10, most=5.0)
+    assert exact.exact and exact.value is not None
+    assert not approx.exact and approx.lp is not None
+    assert approx.value is None or approx.value <= exact.value + 1e-6
+    assert rounded_plan(inst, approx, opts, 5) is not None
 
 
 def test_lp_bound_never_exceeds_the_optimum_on_tiny_weeks() -> None:

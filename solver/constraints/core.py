@@ -380,6 +380,9 @@ def add_deferred(v: Vars) -> list[Penalty]:
         if _deferred_as_target(v, c):
             continue  # the day models staff to the level-loaded plan (see add_coverage)
         used: dict[int, list[Expr]] = defaultdict(list)
+        # no slot does more work than every skilled agent on the channel can (a bound the
+        # model implies; stated, it keeps the LP's Lagrangian bound from PDLP tight)
+        most = WORK_UNITS * sum(1 for agent in p.agents if ch.id in agent.skills)
         for k, (arr, due) in enumerate(zip(ch.deferred.arrived, ch.deferred.due, strict=True)):
             a_units, d_units = work_units(arr, due)
             if not a_units or a_units[-1] == 0:
@@ -390,7 +393,7 @@ def add_deferred(v: Vars) -> list[Penalty]:
                 cap = v.coverage(c, t)
                 room = a_units[t] - base
                 if room > 0 and not (isinstance(cap, int) and cap == 0):
-                    u = v.int_var(0, room, f"u[{c},{k},{t}]")
+                    u = v.int_var(0, min(room, most), f"u[{c},{k},{t}]")
                     v.deferred_u_[(c, k, t)] = u
                     used[t].append(u)
                     if v.window is None:
