@@ -8,7 +8,6 @@ import csv
 import json
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from api.cli import app
 from api.pipeline import prepare_scenario
 from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.validate import validate
+from tests.scenario_helpers import pinned_on_leave
 
 runner = CliRunner()
 HERE = Path(__file__).resolve().parent
@@ -293,19 +293,7 @@ def test_solve_twice_replaces_the_folder(tmp_path: Path) -> None:
 
 
 def test_infeasible_scenario_explains_and_exits_1(tmp_path: Path) -> None:
-    # A02 is on approved annual leave on Tuesday (leave.csv) and pinned to work that day
-    (tmp_path / "pinned.csv").write_text(
-        "agent_id,date,shift_type\nA02,2026-12-08,early\n", encoding="utf-8"
-    )
-    f = tmp_path / "infeasible.yaml"
-    f.write_text(
-        textwrap.dedent(f"""\
-        extends: {SMALL}
-        name: pinned on leave
-        pinned: pinned.csv
-        """),
-        encoding="utf-8",
-    )
+    f = pinned_on_leave(SMALL, tmp_path)
     out = tmp_path / "out"
     r = runner.invoke(app, ["solve", str(f), "--out", str(out), "--time-limit", "5", "--quiet"])
     assert r.exit_code == 1, r.stdout + r.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from api.cli import app
 from api.pipeline import evaluate, options_for, prepare_scenario, solve_prepared
 from api.reports import tables, write_outputs
 from solver.schema import RosterResult, SolveStatus
+from tests.scenario_helpers import pinned_on_leave
 
 HERE = Path(__file__).resolve().parent
 SMALL = HERE / "scenarios" / "small" / "small.yaml"
@@ -145,19 +145,7 @@ def test_timeout_without_a_roster_agrees(
 
 
 def test_infeasible_solve_agrees(scenario: Path, tmp_path: Path) -> None:
-    # A02 is on approved annual leave on Tuesday and pinned to work that day
-    (tmp_path / "pinned.csv").write_text(
-        "agent_id,date,shift_type\nA02,2026-12-08,early\n", encoding="utf-8"
-    )
-    f = tmp_path / "infeasible.yaml"
-    f.write_text(
-        textwrap.dedent(f"""\
-        extends: {scenario}
-        name: pinned on leave
-        pinned: pinned.csv
-        """),
-        encoding="utf-8",
-    )
+    f = pinned_on_leave(scenario, tmp_path)
     r = runner.invoke(app, ["solve", str(f), "--out", str(tmp_path / "out"), "--quiet"])
     assert r.exit_code == 1, r.stdout + r.stderr
     s = _check(tmp_path / "out")
