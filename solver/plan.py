@@ -107,6 +107,7 @@ def rounded_plan(
         v.model.add(dev >= target - 100 * sum(variables))
         terms.append(w * dev)
     terms += _break_room(inst, v)
+    terms += _cover_room(inst, v)
     v.model.minimize(sum(terms))
     out = solve_cp(v, options, time_limit, hint=hint)
     if not out.has_solution:
@@ -195,6 +196,84 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
         short = v.model.new_int_var(0, 100 * len(inst.agents), f"forced[{c},{t}]")
         v.model.add(100 * sum(variables) <= num * sum(on_slot[(c, t)]) + 99 + short)
         terms.append(weight * short)
+    return terms
+
+
+def _cover_room(inst: Instance, v: Any) -> list[Any]:
+    """Floors and role cover, as far as counts can say it (``_break_room``'s counterpart):
+    per channel with a floor (agents skilled for it) and per role requirement (its holders),
+    slot by slot, those on shift less those surely off (briefing, a break whose window forces
+    it into the slot) reach the need; and over every break window W of their options, the
+    agent-slots on shift beyond the need, summed over W, hold the breaks that must fall inside
+    W (two night agents with a floor of two leave it one short while either is on break).
+    Necessary for any placement; without them the rounding of a month's approximate LP point
+    left 133 floor and 178 team-lead slots with no way to cover them. Elastic, priced as a
+    hard rule (100 agent-slots of cover per agent-slot short). Returns the penalty terms."""
+    p = inst.problem
+    subjects: list[tuple[set[int], list[int]]] = []  # (classes, need per slot)
+    for ch in p.channels:
+        if any(ch.min_staff):
+            skilled = {k for k, (skills, _) in enumerate(inst.classes) if ch.id in skills}
+            subjects.append((skilled, list(ch.min_staff)))
+    for req in p.roles:
+        holders = {k for k, (_, roles) in enumerate(inst.classes) if req.role in roles}
+        subjects.append((holders, [req.count if f else 0 for f in req.slots]))
+    if not subjects:
+        return []
+    # (variable, class, option, whether its breaks are taken)
+    items: list[tuple[Any, int, int, bool]] = [
+        (var, inst.groups[g][0], o, True) for (g, o), var in v.y_.items()
+    ]
+    for (a, o), var in v.x_.items():
+        prep = inst.agents[a]
+        items.append((var, prep.class_index, o, inst.options[o].day not in prep.on_shift_leave))
+    weight = scaled_weight(100 * p.weights.under_cover)
+    terms: list[Any] = []
+    for n, (classes, need) in enumerate(subjects):
+        mine = [item for item in items if item[1] in classes]
+        on: dict[int, list[Any]] = {}
+        off: dict[int, list[Any]] = {}
+        windows: set[tuple[int, int, int]] = set()  # (day, first slot, end slot)
+        by_day: dict[int, list[tuple[Any, int, int, bool]]] = {}
+        for var, k, o, takes in mine:
+            opt = inst.options[o]
+            by_day.setdefault(opt.day, []).append((var, k, o, takes))
+            for i, t in enumerate(opt.slots):
+                tt = p.slot_index(t)
+                if tt is None:
+                    continue
+                on.setdefault(tt, []).append(var)
+                if i < opt.briefing_slots:
+                    off.setdefault(tt, []).append(var)
+            if takes:
+                for first, last, dur in opt.break_windows:
+                    for t in range(last, first + dur):  # covered wherever the break starts
+                        tt = p.slot_index(t)
+                        if tt is not None:
+                            off.setdefault(tt, []).append(var)
+                    windows.add((opt.day, first, last + dur))
+        for tt, variables in sorted(on.items()):
+            if tt < len(need) and need[tt] > 0:
+                short = v.model.new_int_var(0, need[tt], f"floor[{n},{tt}]")
+                v.model.add(sum(variables) - sum(off.get(tt, [])) + short >= need[tt])
+                terms.append(weight * short)
+        for day, lo, hi in sorted(windows):
+            slots = [tt for t in range(lo, hi) if (tt := p.slot_index(t)) is not None]
+            needed = sum(need[tt] for tt in slots if tt < len(need))
+            if not needed:
+                continue
+            inside = [
+                dur * var
+                for d in (day - 1, day)
+                for var, _k, o, takes in by_day.get(d, [])
+                if takes
+                for first, last, dur in inst.options[o].break_windows
+                if first >= lo and last + dur <= hi
+            ]
+            spare = [var for tt in slots for var in on.get(tt, [])]
+            short = v.model.new_int_var(0, needed, f"floor_room[{n},{lo}]")
+            v.model.add(sum(spare) - needed + short >= sum(inside))
+            terms.append(weight * short)
     return terms
 
 

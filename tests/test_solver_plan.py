@@ -94,3 +94,23 @@ def test_a_day_model_names_the_hard_rules_its_counts_leave_short() -> None:
     two = MasterPlan(counts={(g, 0, fam.of_option[early.index]): 3})
     res = solve_day(inst, fam, two, 0, [], {}, OPTS, 5)
     assert res is not None and res.short == []
+
+
+def test_rounding_keeps_room_for_the_floor_over_the_breaks() -> None:
+    # a floor of one all day with demand of one: one agent per shift meets the demand, but
+    # their lunch leaves the floor empty; the rounding must put a second agent on each shift
+    base = tiny(days=1, agents=6, required={range(6, 22): 1})
+    floor = tuple(1 if 6 <= t < 22 else 0 for t in range(base.n_slots))
+    channel = base.channels[0].model_copy(update={"min_staff": floor})
+    problem = base.model_copy(update={"channels": (channel,)})
+    inst = prepare(problem)
+    agg = aggregate_bound(inst, OPTS, 10)
+    assert agg.lp is not None
+    plan = rounded_plan(inst, agg, OPTS, 5)
+    assert plan is not None
+    on = [0] * problem.n_slots
+    for (_g, o), n in plan.counts.items():
+        for t in inst.options[o].slots:
+            on[t] += n
+    # lunches fall in 09:00-13:00 (early shifts) and 16:00-20:00 (late ones)
+    assert all(on[t] >= 2 for t in (*range(9, 13), *range(16, 20))), str(on[6:22])
