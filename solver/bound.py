@@ -20,6 +20,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver import budget
 from solver.lp import LpBound, lp_bound, lp_matrix, pdlp_bound
 from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions
@@ -112,10 +113,18 @@ def aggregate_bound(
     lp: LpBound
     mat = lp_matrix(proto) if most is not None and use_pdlp(columns, most) else None
     if mat is not None and most is not None:
-        seconds = most - (time.perf_counter() - t0)
+        # a deterministic solve decides and stops on work, not on the clock: PDLP gets an
+        # iteration limit (the wall clock only caps it) and its iterations are charged
+        meter = budget.current() if options.deterministic else None
+        seconds = most if meter is not None else most - (time.perf_counter() - t0)
         if pdlp_expected(mat.a.nnz) <= seconds:
-            rate = PDLP_ITERATIONS_PER_S if options.deterministic else 0.0
-            lp = pdlp_bound(mat, seconds, OBJECTIVE_SCALE, options.workers, rate)
+            rate = PDLP_ITERATIONS_PER_S if meter is not None else 0.0
+            wall = max(0.5, meter.wall_left) if meter is not None else seconds
+            lp = pdlp_bound(mat, wall, OBJECTIVE_SCALE, options.workers, rate, seconds)
+            if meter is not None:
+                budget.charge(
+                    lp.iterations * mat.a.nnz / PDLP_ITERATIONS_PER_S * budget.WORK_PER_SECOND
+                )
             # a bound at or below 0 says nothing; a point that misses a row by more than a
             # tenth of an agent is no plan to round (PDLP stopped far from converged)
             value = lp.value if lp.value is not None and lp.value > 0 else None

@@ -55,6 +55,8 @@ class LpBound:
     approximate point."""
     violation: float = 0.0
     """The largest amount by which ``x`` misses a row or a variable's bound (PDLP)."""
+    iterations: int = 0
+    """PDLP's iterations."""
 
 
 def _bound(domain: Any) -> tuple[float, float]:
@@ -239,11 +241,12 @@ def pdlp_bound(
     scale: float = 1.0,
     threads: int = 1,
     work_rate: float = 0.0,
+    work_s: float = 0.0,
 ) -> LpBound:
     """The LP relaxation by PDLP: the bound is the Lagrangian value of its dual (valid at any
     stop), ``x`` its approximate primal point. ``work_rate`` (iterations per second times the
-    matrix's nonzeros): when given, the time limit becomes an iteration limit, a stop that
-    repeats on any machine (0: the clock only)."""
+    matrix's nonzeros): when given, ``work_s`` seconds (default the time limit) become an
+    iteration limit, a stop that repeats on any machine, and the time limit only caps it."""
     t0 = time.perf_counter()
     mat = proto if isinstance(proto, LpMatrix) else lp_matrix(proto)
     m, n = mat.a.shape
@@ -260,7 +263,8 @@ def pdlp_bound(
     criteria = params.termination_criteria
     criteria.time_sec_limit = max(0.1, time_limit_s - (time.perf_counter() - t0))
     if work_rate:
-        criteria.iteration_limit = max(100, int(work_rate * time_limit_s / max(1, mat.a.nnz)))
+        work = work_s or time_limit_s
+        criteria.iteration_limit = max(100, int(work_rate * work / max(1, mat.a.nnz)))
     criteria.simple_optimality_criteria.eps_optimal_relative = PDLP_TOLERANCE
     criteria.simple_optimality_criteria.eps_optimal_absolute = PDLP_TOLERANCE
     res = pdlp.primal_dual_hybrid_gradient(qp, params)
@@ -290,5 +294,15 @@ def pdlp_bound(
         x = None
     bound = value / scale if np.isfinite(value) else None
     return LpBound(
-        bound, status, m, n, mat.kept, mat.dropped, wall, x, exact=False, violation=violation
+        bound,
+        status,
+        m,
+        n,
+        mat.kept,
+        mat.dropped,
+        wall,
+        x,
+        exact=False,
+        violation=violation,
+        iterations=int(res.solve_log.iteration_count),
     )

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from ortools.sat.python import cp_model
 
+from solver import budget
 from solver.bound import aggregate_bound, pdlp_expected, use_pdlp
 from solver.greedy import fill_idle
 from solver.lp import lagrangian, lp_bound, lp_matrix, pdlp_bound
@@ -220,3 +221,20 @@ def test_nothing_found_in_time_is_a_timeout_not_infeasible(monkeypatch: pytest.M
     r = solve(problem, SolveOptions(time_limit_s=5, workers=2, seed=0, exact_max_agents=2))
     assert r.status is SolveStatus.timeout_no_solution
     assert r.message == "no weekly plan found in the time given"
+
+
+def test_pdlp_in_a_deterministic_solve_stops_on_work_and_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = tiny(days=3, agents=7, required={range(6, 14): 3, range(14, 22): 2})
+    inst = prepare(problem)
+    opts = SolveOptions(time_limit_s=10, workers=2, seed=0, deterministic=True)
+    monkeypatch.setattr("solver.bound.lp_expected", lambda columns: 1e6)
+    runs = []
+    for _ in range(2):
+        with budget.metered(60.0) as meter:
+            agg = aggregate_bound(inst, opts, 10, most=1.0)
+            assert not agg.exact  # PDLP's point
+            runs.append((agg.value, None if agg.lp is None else list(agg.lp), meter.work))
+    assert runs[0] == runs[1]
+    assert runs[0][2] > 0  # PDLP's iterations were charged to the solve's work
