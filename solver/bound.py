@@ -44,7 +44,8 @@ class AggregateBound:
     """The LP solution, one value per variable of ``model`` (the aggregate it solved)."""
     model: Any = None
     exact: bool = True
-    """Whether ``lp`` is an exact optimum (HiGHS) or PDLP's approximate point."""
+    """Whether the LP went to HiGHS (an exact optimum in ``lp``) rather than PDLP (its
+    approximate point, or none when too rough to round)."""
 
 
 LP_REF_COLUMNS = 110_438
@@ -131,7 +132,7 @@ def aggregate_bound(
             value = lp.value if lp.value is not None and lp.value > 0 else None
             if lp.x is not None and lp.violation <= PDLP_PLAN_VIOLATION:
                 return AggregateBound(value, lp=lp.x, model=v, exact=False)
-            return AggregateBound(value)
+            return AggregateBound(value, exact=False)
     if most is not None:
         time_limit = lp_time(columns, time_limit, most)
     # the model's building and conversion count against the limit too

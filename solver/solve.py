@@ -273,8 +273,8 @@ def _solve_pipeline(
             clock.report("master", rounded.objective, state.bound, "the LP's counts rounded")
         else:
             clock.report("master", None, state.bound, "no rounding of the LP's counts in time")
-    elif agg.value is not None:
-        clock.report("master", None, state.bound, "the LP's point too rough to round")
+    elif not agg.exact:
+        clock.report("master", None, state.bound, "PDLP's point too rough to round")
     if plan is None:
         try:
             plan = _weekly_plan(inst, fam, options, clock, total)
@@ -298,11 +298,7 @@ def _solve_pipeline(
         # break caps left short go to the masters too: on robustness seeds 16, 20 and 21 their
         # days left 4-5 slots where refinement of the rounded days left 6-27)
         short = []
-    if (
-        exact is not None
-        and (failed is not None or short)
-        and (failed is not None or clock.left >= MASTERS_LEFT * total)
-    ):
+    if exact is not None and (failed is not None or (short and clock.left >= MASTERS_LEFT * total)):
         # the rounded plan's days leave a hard rule short (its counts may leave no room for
         # the breaks under the cap, or for a second team lead): the weekly masters plan too,
         # and the days that leave fewer rules short, then cost less, are kept. Only while
