@@ -221,13 +221,12 @@ def lagrangian(mat: LpMatrix, y: Any) -> float:
     y = np.asarray(y, dtype=float)
     # a side that is not there takes no multiplier
     y = np.where(((y > 0) & ~np.isfinite(mat.rlo)) | ((y < 0) & ~np.isfinite(mat.rhi)), 0.0, y)
-    rows = np.where(y > 0, y * np.where(y > 0, mat.rlo, 0.0), y * np.where(y < 0, mat.rhi, 0.0))
+    side = np.where(y > 0, mat.rlo, np.where(y < 0, mat.rhi, 0.0))  # finite where y is not 0
     reduced = mat.obj - mat.a.T @ y
-    lower, upper = np.isfinite(mat.lb), np.isfinite(mat.ub)
-    if np.any((reduced > 0) & ~lower) or np.any((reduced < 0) & ~upper):
+    if np.any((reduced > 0) & ~np.isfinite(mat.lb)) or np.any((reduced < 0) & ~np.isfinite(mat.ub)):
         return -_INF
-    at = np.where(reduced > 0, np.where(lower, mat.lb, 0.0), np.where(upper, mat.ub, 0.0))
-    return float(rows.sum() + (reduced * at).sum() + mat.offset)
+    at = np.where(reduced > 0, mat.lb, np.where(reduced < 0, mat.ub, 0.0))  # finite where used
+    return float(y @ side + reduced @ at + mat.offset)
 
 
 PDLP_TOLERANCE = 1e-4

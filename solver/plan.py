@@ -19,6 +19,7 @@ hard search. Refinement and the validator keep the exact backlog model.)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.schema import ChannelKind
+from solver.shifts import ShiftOption
 from solver.units import scaled_weight
 
 __all__ = ["IntegerPlan", "deferred_plan", "rounded_plan"]
@@ -134,16 +136,9 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
         k: inst.channel_index[skills[0]] for k, (skills, _) in enumerate(inst.classes) if skills
     }
     # (variable, primary channel, option, whether its breaks are taken)
-    items: list[tuple[Any, int, int, bool]] = []
-    for (g, o), var in v.y_.items():
-        c = primary.get(inst.groups[g][0])
-        if c is not None:
-            items.append((var, c, o, True))
-    for (a, o), var in v.x_.items():
-        prep = inst.agents[a]
-        c = primary.get(prep.class_index)
-        if c is not None:
-            items.append((var, c, o, inst.options[o].day not in prep.on_shift_leave))
+    items = [
+        (var, primary[k], o, takes) for var, k, o, takes in _shift_items(inst, v) if k in primary
+    ]
     by_day: dict[int, list[tuple[Any, int, int, bool]]] = {}
     windows: set[tuple[int, int, int, int]] = set()
     for item in items:
@@ -168,12 +163,8 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
                 if overlap <= 0:
                     continue
                 on.append(overlap * var)
-                if takes:
-                    breaks = sum(
-                        dur for f, last, dur in opt.break_windows if f >= lo and last + dur <= hi
-                    )
-                    if breaks:
-                        inside.append(breaks * var)
+                if takes and (breaks := _breaks_inside(opt, lo, hi)):
+                    inside.append(breaks * var)
         if not inside:
             continue
         short = v.model.new_int_var(0, 100 * len(inst.agents) * (hi - lo), f"room[{c},{lo}]")
@@ -189,9 +180,8 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
         for t in opt.slots:
             on_slot.setdefault((c, t), []).append(var)
         if takes:
-            for first, last, dur in opt.break_windows:
-                for t in range(last, first + dur):
-                    forced.setdefault((c, t), []).append(var)
+            for t in _forced_slots(opt):
+                forced.setdefault((c, t), []).append(var)
     for (c, t), variables in sorted(forced.items()):
         short = v.model.new_int_var(0, 100 * len(inst.agents), f"forced[{c},{t}]")
         v.model.add(100 * sum(variables) <= num * sum(on_slot[(c, t)]) + 99 + short)
@@ -220,13 +210,7 @@ def _cover_room(inst: Instance, v: Any) -> list[Any]:
         subjects.append((holders, [req.count if f else 0 for f in req.slots]))
     if not subjects:
         return []
-    # (variable, class, option, whether its breaks are taken)
-    items: list[tuple[Any, int, int, bool]] = [
-        (var, inst.groups[g][0], o, True) for (g, o), var in v.y_.items()
-    ]
-    for (a, o), var in v.x_.items():
-        prep = inst.agents[a]
-        items.append((var, prep.class_index, o, inst.options[o].day not in prep.on_shift_leave))
+    items = _shift_items(inst, v)
     weight = scaled_weight(100 * p.weights.under_cover)
     terms: list[Any] = []
     for n, (classes, need) in enumerate(subjects):
@@ -246,11 +230,10 @@ def _cover_room(inst: Instance, v: Any) -> list[Any]:
                 if i < opt.briefing_slots:
                     off.setdefault(tt, []).append(var)
             if takes:
+                for t in _forced_slots(opt):
+                    if (tt := p.slot_index(t)) is not None:
+                        off.setdefault(tt, []).append(var)
                 for first, last, dur in opt.break_windows:
-                    for t in range(last, first + dur):  # covered wherever the break starts
-                        tt = p.slot_index(t)
-                        if tt is not None:
-                            off.setdefault(tt, []).append(var)
                     windows.add((opt.day, first, last + dur))
         for tt, variables in sorted(on.items()):
             if tt < len(need) and need[tt] > 0:
@@ -263,18 +246,39 @@ def _cover_room(inst: Instance, v: Any) -> list[Any]:
             if not needed:
                 continue
             inside = [
-                dur * var
+                breaks * var
                 for d in (day - 1, day)
                 for var, _k, o, takes in by_day.get(d, [])
-                if takes
-                for first, last, dur in inst.options[o].break_windows
-                if first >= lo and last + dur <= hi
+                if takes and (breaks := _breaks_inside(inst.options[o], lo, hi))
             ]
             spare = [var for tt in slots for var in on.get(tt, [])]
             short = v.model.new_int_var(0, needed, f"floor_room[{n},{lo}]")
             v.model.add(sum(spare) - needed + short >= sum(inside))
             terms.append(weight * short)
     return terms
+
+
+def _shift_items(inst: Instance, v: Any) -> list[tuple[Any, int, int, bool]]:
+    """(variable, class, option, whether its breaks are taken) of every group count and
+    special agent-day of a rounding model (an agent-day with leave on shift takes none)."""
+    items: list[tuple[Any, int, int, bool]] = [
+        (var, inst.groups[g][0], o, True) for (g, o), var in v.y_.items()
+    ]
+    for (a, o), var in v.x_.items():
+        prep = inst.agents[a]
+        items.append((var, prep.class_index, o, inst.options[o].day not in prep.on_shift_leave))
+    return items
+
+
+def _breaks_inside(opt: ShiftOption, lo: int, hi: int) -> int:
+    """Slots of the option's breaks whose whole window lies within slots ``lo`` to ``hi``."""
+    return sum(dur for first, last, dur in opt.break_windows if first >= lo and last + dur <= hi)
+
+
+def _forced_slots(opt: ShiftOption) -> Iterator[int]:
+    """Slots a break of the option covers wherever in its window it starts."""
+    for first, last, dur in opt.break_windows:
+        yield from range(last, first + dur)
 
 
 def _counts(inst: Instance, v: Any, agg: AggregateBound) -> list[tuple[Any, int, int, float]]:
