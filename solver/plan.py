@@ -192,28 +192,30 @@ def _break_room(inst: Instance, v: Any) -> list[Any]:
 def _cover_room(inst: Instance, v: Any) -> list[Any]:
     """Floors and role cover, as far as counts can say it (``_break_room``'s counterpart):
     per channel with a floor (agents skilled for it) and per role requirement (its holders),
-    slot by slot, those on shift less those surely off (briefing, a break whose window forces
-    it into the slot) reach the need; and over every break window W of their options, the
+    slot by slot, those on shift less those surely off (a break whose window forces it into
+    the slot; for a channel, the briefing too: a team lead in briefing is on duty) reach the
+    need; and over every break window W of their options, the
     agent-slots on shift beyond the need, summed over W, hold the breaks that must fall inside
     W (two night agents with a floor of two leave it one short while either is on break).
     Necessary for any placement; without them the rounding of a month's approximate LP point
     left 133 floor and 178 team-lead slots with no way to cover them. Elastic, priced as a
     hard rule (100 agent-slots of cover per agent-slot short). Returns the penalty terms."""
     p = inst.problem
-    subjects: list[tuple[set[int], list[int]]] = []  # (classes, need per slot)
+    # (classes, need per slot, whether a briefing takes them off it: a channel's, not a role's)
+    subjects: list[tuple[set[int], list[int], bool]] = []
     for ch in p.channels:
         if any(ch.min_staff):
             skilled = {k for k, (skills, _) in enumerate(inst.classes) if ch.id in skills}
-            subjects.append((skilled, list(ch.min_staff)))
+            subjects.append((skilled, list(ch.min_staff), True))
     for req in p.roles:
         holders = {k for k, (_, roles) in enumerate(inst.classes) if req.role in roles}
-        subjects.append((holders, [req.count if f else 0 for f in req.slots]))
+        subjects.append((holders, [req.count if f else 0 for f in req.slots], False))
     if not subjects:
         return []
     items = _shift_items(inst, v)
     weight = scaled_weight(100 * p.weights.under_cover)
     terms: list[Any] = []
-    for n, (classes, need) in enumerate(subjects):
+    for n, (classes, need, briefed) in enumerate(subjects):
         mine = [item for item in items if item[1] in classes]
         on: dict[int, list[Any]] = {}
         off: dict[int, list[Any]] = {}
@@ -227,7 +229,7 @@ def _cover_room(inst: Instance, v: Any) -> list[Any]:
                 if tt is None:
                     continue
                 on.setdefault(tt, []).append(var)
-                if i < opt.briefing_slots:
+                if briefed and i < opt.briefing_slots:
                     off.setdefault(tt, []).append(var)
             if takes:
                 for t in _forced_slots(opt):
