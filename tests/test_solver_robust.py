@@ -238,3 +238,39 @@ def test_pdlp_in_a_deterministic_solve_stops_on_work_and_repeats(
             runs.append((agg.value, None if agg.lp is None else list(agg.lp), meter.work))
     assert runs[0] == runs[1]
     assert runs[0][2] > 0  # PDLP's iterations were charged to the solve's work
+
+
+def test_a_day_the_exact_starts_leave_short_is_planned_again_with_free_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rounded counts keep the break cap's room over each window, which is necessary, not
+    sufficient: a day left short with the exact starts is planned again with its family
+    counts only, and the better day kept; not when the time left is reserved."""
+    import solver.solve as S
+    from solver.days import DayResult
+
+    calls: list[tuple[int, bool]] = []
+
+    def day(inst: object, fam: object, plan: object, d: int, *args: object, **kw: object):
+        exact = kw.get("exact") is not None
+        calls.append((d, exact))
+        if exact and d == 1:
+            return DayResult(objective=10_718.0, short=["break_share: phone:435"])
+        return DayResult(objective=608.0)
+
+    class Clock:
+        left = 100.0
+
+        def report(self, *args: object) -> None:
+            pass
+
+    monkeypatch.setattr(S, "solve_day", day)
+    inst = prepare(tiny(days=3, agents=4, required={range(6, 14): 1}))
+    opts = SolveOptions(workers=1, seed=0)
+    results, failed = S._days(inst, None, None, opts, 1.0, {}, None, Clock(), None, reserve=10)
+    assert failed is None and calls == [(0, True), (1, True), (1, False), (2, True)]
+    assert S._short(results) == [] and results[1].objective == 608.0
+    calls.clear()
+    results, _ = S._days(inst, None, None, opts, 1.0, {}, None, Clock(), None, reserve=99)
+    assert calls == [(0, True), (1, True), (2, True)]
+    assert S._short(results) == ["break_share: phone:435"]
