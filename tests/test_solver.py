@@ -35,7 +35,7 @@ from solver.schema import (
     WorkSegment,
 )
 from solver.solve import bound_time, exact_portfolio, solve
-from solver.units import edf_overdue, work_units
+from solver.units import WORK_UNITS, edf_overdue, work_units
 from solver.validate import validate
 
 EXACT = SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=100)
@@ -217,8 +217,11 @@ def test_deferred_work_objective_equals_the_edf_check() -> None:
         for seg in a.work:
             for t in range(seg.start // 60, seg.end // 60):
                 cap[t] += 1
-    overdue, _ = edf_overdue([work_units(arrived, due)], [10 * c for c in cap])
-    assert sum(overdue) >= 0
+    overdue, _ = edf_overdue([work_units(arrived, due)], [WORK_UNITS * c for c in cap])
+    # the roster's late-work cost is what earliest deadline first leaves overdue, slot by slot
+    late = sum(x.cost for x in r.penalties if x.rule_id == "deferred.late")  # type: ignore[attr-defined]
+    assert sum(overdue) > 0  # one agent of four hours cannot keep up: some work is late
+    assert late == pytest.approx(p.weights.deferred_late * sum(overdue) / WORK_UNITS)
     val = validate(p, list(r.assignments))  # type: ignore[attr-defined]
     assert objective == pytest.approx(val.objective)
 

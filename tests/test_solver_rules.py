@@ -3,9 +3,8 @@ outcome (feasible, infeasible, or the exact penalty)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from ortools.sat.python import cp_model
@@ -20,20 +19,40 @@ from solver.schema import (
     Agent,
     BreakRule,
     Channel,
+    ChannelKind,
     Contract,
+    DeferredWork,
     Leave,
     LeaveKind,
     LeaveStatus,
     Pinned,
+    RequestKind,
     RoleRequirement,
     RosterProblem,
     Rules,
+    ShiftCover,
+    ShiftRequest,
     Weights,
 )
 from solver.units import OBJECTIVE_SCALE
 from solver.variables import Vars
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
+FEASIBLE = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+TESTED: set[str] = set()
+"""Rule ids with a test of their own here (``covers``); a registered rule without one fails
+``test_every_registered_rule_has_a_test_of_its_own``."""
+
+
+def covers(*rule_ids: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Mark a test as the one (or one of those) for these rules of the registry."""
+
+    def mark(test: Callable[[], None]) -> Callable[[], None]:
+        TESTED.update(rule_ids)
+        return test
+
+    return mark
 
 
 @dataclass
@@ -97,6 +116,7 @@ def week(agents: int = 1, **kw: object) -> RosterProblem:
 
 
 # --------------------------------------------------------------------------- agent rules
+@covers("one_shift_per_day")
 def test_one_shift_per_day() -> None:
     out = run(tiny(agents=1), ["one_shift_per_day"], {"a0": [(0, "early", 360), (0, "late", 780)]})
     assert out.status == cp_model.INFEASIBLE
@@ -106,6 +126,7 @@ def test_one_shift_per_day() -> None:
     )
 
 
+@covers("rest")
 def test_min_rest_between_days() -> None:
     p = tiny(days=2, agents=1)  # late ends 13:00+9h = 22:00; early starts 06:00: 8 h rest
     out = run(p, ["rest"], {"a0": [(0, "late", 780), (1, "early", 360)]})
@@ -124,6 +145,7 @@ def test_min_rest_with_the_shift_before_the_horizon() -> None:
     assert starts == {780, 840}  # the 06:00/07:00 earlies are within 11 h of 23:00
 
 
+@covers("max_consecutive")
 def test_max_consecutive_days_counts_days_before() -> None:
     shifts = [(d, "early", 360) for d in range(7)]
     assert run(week(), ["max_consecutive"], {"a0": shifts}).status == cp_model.INFEASIBLE
@@ -133,6 +155,7 @@ def test_max_consecutive_days_counts_days_before() -> None:
     assert run(p, ["max_consecutive"], {"a0": shifts[:3]}).status == cp_model.INFEASIBLE
 
 
+@covers("contract")
 def test_days_off_and_hours_per_week() -> None:
     contract = Contract(id="ft", hours_min=32, hours_max=40, days_off_per_week=2)
     p = week(contracts=(contract,))
@@ -171,6 +194,7 @@ def test_approved_leave_credits_hours() -> None:
     assert run(p, ["contract"], {"a0": four}).status == cp_model.OPTIMAL
 
 
+@covers("must_work")
 def test_pinned_and_training_days_must_be_worked() -> None:
     p = tiny(days=2, agents=1, pinned=(Pinned(agent_id="a0", day=1, shift_type="late"),))
     assert run(p, ["must_work"], {"a0": []}).status == cp_model.INFEASIBLE
@@ -193,6 +217,7 @@ def test_pinned_and_training_days_must_be_worked() -> None:
     assert allowed == {("early", 420), ("late", 780), ("late", 840)}
 
 
+@covers("leave.request_denied")
 def test_requested_leave_costs_its_weight_per_day_when_refused() -> None:
     req = (
         Leave(
@@ -233,6 +258,7 @@ def test_refused_leave_means_rostered_into_it() -> None:
         assert out.has_solution is refused_possible
 
 
+@covers("preference.shift_type", "days_off.consecutive")
 def test_preference_and_isolated_day_off_penalties() -> None:
     fussy = Agent(id="a0", contract="ft", skills=("phone",), preferred_shift_types=("late",))
     p = tiny(days=3, agent_list=(fussy,), weights=Weights(preference=3))
@@ -244,6 +270,7 @@ def test_preference_and_isolated_day_off_penalties() -> None:
     assert out.by_rule["days_off.consecutive"] == 4
 
 
+@covers("fairness")
 def test_fairness_is_the_spread_not_the_sum() -> None:
     p = week(agents=3, weights=Weights(fairness=2))
     out = run(
@@ -256,6 +283,100 @@ def test_fairness_is_the_spread_not_the_sum() -> None:
     assert out.by_rule["fairness.late"] == 2
 
 
+# --------------------------------------------------------------------------- work patterns
+def _status(problem: RosterProblem, rule: str, shifts: Sequence[tuple[int, str, int]]) -> int:
+    return run(problem, [rule], {"a0": shifts}).status
+
+
+@covers("succession")
+def test_a_forbidden_next_day_type_is_refused() -> None:
+    brk = (BreakRule(name="lunch", minutes=60, earliest=180, latest=360, paid=False, lunch=True),)
+    early = shift_type("early", 360, 420, 540, brk)
+    late = shift_type("late", 780, 840, 540, brk, forbidden_next=("early",))
+    p = tiny(days=3, agents=1, shift_types=(early, late))
+    assert _status(p, "succession", [(0, "late", 780), (1, "early", 360)]) == cp_model.INFEASIBLE
+    assert _status(p, "succession", [(0, "late", 780), (1, "late", 780)]) in FEASIBLE
+    assert _status(p, "succession", [(0, "early", 360), (1, "late", 780)]) in FEASIBLE
+    # not the day after: a day between lifts it
+    assert _status(p, "succession", [(0, "late", 780), (2, "early", 360)]) in FEASIBLE
+
+
+@covers("max_shifts_per_type")
+def test_shifts_of_a_type_are_capped_per_contract() -> None:
+    contract = Contract(id="ft", hours_max=60, max_shifts_per_type={"late": 1})
+    p = week(contracts=(contract,))
+    one = [(0, "late", 780), (1, "early", 360), (2, "early", 360)]
+    assert _status(p, "max_shifts_per_type", one) in FEASIBLE
+    assert _status(p, "max_shifts_per_type", [*one, (4, "late", 840)]) == cp_model.INFEASIBLE
+
+
+@covers("horizon_minutes")
+def test_paid_minutes_over_the_horizon_stay_within_the_contract() -> None:
+    # an early is 9 h with a 1-hour unpaid lunch: 480 paid minutes
+    contract = Contract(id="ft", hours_max=60, horizon_minutes_min=960, horizon_minutes_max=960)
+    p = tiny(days=3, agents=1, contracts=(contract,))
+    two = [(0, "early", 360), (2, "early", 420)]
+    assert _status(p, "horizon_minutes", two) in FEASIBLE
+    assert _status(p, "horizon_minutes", two[:1]) == cp_model.INFEASIBLE
+    assert _status(p, "horizon_minutes", [*two, (1, "late", 780)]) == cp_model.INFEASIBLE
+
+
+@covers("min_consecutive")
+def test_a_run_of_working_days_is_long_enough_unless_it_touches_the_edge() -> None:
+    p = week(contracts=(Contract(id="ft", hours_max=60, min_consecutive_days=2),))
+    assert _status(p, "min_consecutive", [(2, "early", 360)]) == cp_model.INFEASIBLE
+    assert _status(p, "min_consecutive", [(2, "early", 360), (3, "early", 360)]) in FEASIBLE
+    # runs touching the start or the end may continue outside the horizon
+    assert _status(p, "min_consecutive", [(0, "early", 360), (6, "early", 360)]) in FEASIBLE
+
+
+@covers("min_consecutive_off")
+def test_a_run_of_days_off_is_long_enough_and_leave_counts_as_off() -> None:
+    contract = Contract(id="ft", hours_max=60, min_consecutive_days_off=2)
+    p = week(contracts=(contract,))
+    assert (
+        _status(p, "min_consecutive_off", [(1, "early", 360), (3, "early", 360)])
+        == cp_model.INFEASIBLE
+    )
+    assert _status(p, "min_consecutive_off", [(1, "early", 360), (4, "early", 360)]) in FEASIBLE
+    assert _status(p, "min_consecutive_off", [(1, "early", 360)]) in FEASIBLE  # to the edges
+    leave = (
+        Leave(
+            agent_id="a0",
+            kind=LeaveKind.annual,
+            status=LeaveStatus.approved,
+            start=3 * DAY,
+            end=4 * DAY,
+        ),
+    )
+    p = week(contracts=(contract,), leave=leave)
+    # off on day 2, leave on day 3: two days off in a row
+    assert _status(p, "min_consecutive_off", [(1, "early", 360), (4, "early", 360)]) in FEASIBLE
+
+
+@covers("max_weekends")
+def test_working_weekends_are_capped() -> None:
+    assert MONDAY.weekday() == 0  # days 5-6 and 12-13 are the weekends
+    p = tiny(
+        days=14, agents=1, contracts=(Contract(id="ft", hours_max=60, max_working_weekends=1),)
+    )
+    assert _status(p, "max_weekends", [(5, "early", 360), (6, "early", 360)]) in FEASIBLE
+    assert _status(p, "max_weekends", [(5, "early", 360), (13, "late", 780)]) == cp_model.INFEASIBLE
+
+
+@covers("request")
+def test_shift_on_and_off_requests_cost_their_weight_when_not_met() -> None:
+    requests = (
+        ShiftRequest(agent_id="a0", day=0, shift_type="late", kind=RequestKind.on, weight=2),
+        ShiftRequest(agent_id="a0", day=1, kind=RequestKind.off),
+    )
+    p = tiny(days=2, agents=1, shift_requests=requests, weights=Weights(shift_request=5))
+    met = run(p, ["request"], {"a0": [(0, "late", 780)]})
+    assert met.by_rule == {"request.shift_on": 0, "request.shift_off": 0}
+    missed = run(p, ["request"], {"a0": [(0, "early", 360), (1, "early", 360)]})
+    assert missed.by_rule == {"request.shift_on": 10, "request.shift_off": 5}
+
+
 # --------------------------------------------------------------------------- core rules
 def _one_slot_problem(required: int, agents: int, **kw: object) -> RosterProblem:
     """One hour of demand at 08:00 on a 60-min grid, 3-hour shifts without breaks."""
@@ -265,6 +386,7 @@ def _one_slot_problem(required: int, agents: int, **kw: object) -> RosterProblem
     return tiny(days=1, agents=agents, shift_types=(st,), **kw)  # type: ignore[arg-type]
 
 
+@covers("coverage", "counts", "pools")
 def test_coverage_under_and_over_are_weighted() -> None:
     p = _one_slot_problem(2, 3, weights=Weights(under_cover=10, over_cover=1))
     fix = {"a0": [(0, "s", 420)], "a1": [], "a2": []}
@@ -274,6 +396,7 @@ def test_coverage_under_and_over_are_weighted() -> None:
     assert out.by_rule["coverage.over"] == 2
 
 
+@covers("min_staff")
 def test_min_staff_floor_is_hard() -> None:
     p = _one_slot_problem(
         0,
@@ -290,6 +413,7 @@ def test_min_staff_floor_is_hard() -> None:
     assert out.by_rule.get("hard.min_staff", 0) > 0  # elastic: short by one, heavily penalised
 
 
+@covers("role_coverage")
 def test_role_cover_needs_someone_on_duty() -> None:
     lead = Agent(id="a0", contract="ft", skills=("phone",), roles=("team_lead",))
     roles = (
@@ -312,6 +436,7 @@ def test_role_cover_needs_someone_on_duty() -> None:
     assert out.by_rule["hard.role_coverage"] > 0
 
 
+@covers("breaks", "break_share")
 def test_breaks_stay_in_their_window_and_under_the_cap() -> None:
     brk = (BreakRule(name="b", minutes=60, earliest=60, latest=180, paid=True),)
     st = shift_type("s", 420, 420, 240, brk)
@@ -331,6 +456,7 @@ def test_breaks_stay_in_their_window_and_under_the_cap() -> None:
     assert out.by_rule["coverage.under"] == 20
 
 
+@covers("skills")
 def test_skills_limit_channels() -> None:
     chat = Agent(id="a0", contract="ft", skills=("chat",))
     st = shift_type("s", 420, 420, 180)
@@ -350,6 +476,66 @@ def test_disabled_soft_rule_costs_nothing() -> None:
     assert "preference.shift_type" not in out.by_rule
 
 
-def test_objective_scale_is_hundredths() -> None:
+def test_objective_keeps_weights_to_the_hundredth() -> None:
+    """Weights are scaled to integers by OBJECTIVE_SCALE (hundredths): a cost of 0.37 per agent
+    short and 0.01 per agent over comes back exactly, not rounded to whole units."""
     assert OBJECTIVE_SCALE == 100
-    assert MONDAY.weekday() == date(2026, 12, 7).weekday() == 0
+    p = _one_slot_problem(2, 2, weights=Weights(under_cover=0.37, over_cover=0.01))
+    out = run(p, ["coverage"], {"a0": [(0, "s", 420)], "a1": []}, core=True)
+    # one short at 08:00 (0.37); over at 07:00 and 09:00 (2 x 0.01)
+    assert out.by_rule["coverage.under"] == pytest.approx(0.37)
+    assert out.by_rule["coverage.over"] == pytest.approx(0.02)
+    assert out.objective == pytest.approx(0.39)
+
+
+@covers("shift_cover")
+def test_shift_cover_counts_agents_per_type_and_day() -> None:
+    cover = (
+        ShiftCover(day=0, shift_type="early", required=2),
+        ShiftCover(day=0, shift_type="late", required=0, over_weight=7),
+    )
+    p = tiny(days=1, agents=3, shift_cover=cover, weights=Weights(shift_cover_under=4))
+    fix = {"a0": [(0, "early", 360)], "a1": [(0, "late", 780)], "a2": []}
+    out = run(p, ["shift_cover"], fix, core=True)
+    assert out.by_rule["shift_cover.under"] == 4  # one early short
+    assert out.by_rule["shift_cover.over"] == 7  # one late above none
+    fix = {"a0": [(0, "early", 360)], "a1": [(0, "early", 420)], "a2": []}
+    out = run(p, ["shift_cover"], fix, core=True)
+    assert out.by_rule["shift_cover.under"] == out.by_rule["shift_cover.over"] == 0
+
+
+@covers("shifts.distinct")
+def test_each_distinct_shift_costs_once() -> None:
+    p = tiny(days=2, agents=2, weights=Weights(distinct_shift=5))
+    same = {"a0": [(0, "early", 360), (1, "early", 360)], "a1": [(0, "early", 360)]}
+    assert run(p, ["shifts.distinct"], same, core=True).by_rule["shifts.distinct"] == 5
+    other = {"a0": [(0, "early", 360)], "a1": [(1, "early", 420)]}
+    assert run(p, ["shifts.distinct"], other, core=True).by_rule["shifts.distinct"] == 10
+
+
+@covers("deferred.late")
+def test_deferred_work_done_after_its_deadline_costs() -> None:
+    """Two agent-slots of messages arrive by 08:00, due by 10:00 (cumulative per slot)."""
+    arrived = tuple(0.0 if t < 8 else 2.0 for t in range(24))
+    due = tuple(0.0 if t < 10 else 2.0 for t in range(24))
+    messages = Channel(
+        id="messages",
+        kind=ChannelKind.deferred,
+        required=(0,) * 24,
+        deferred=DeferredWork(arrived=(arrived,), due=(due,)),
+    )
+    st = shift_type("s", 480, 600, 180)
+    agent = Agent(id="a0", contract="ft", skills=("messages",))
+    p = tiny(days=1, agent_list=(agent,), shift_types=(st,), channels=(messages,))
+    on_time = run(p, ["deferred.late"], {"a0": [(0, "s", 480)]}, core=True)
+    assert on_time.status in FEASIBLE and on_time.by_rule.get("deferred.late", 0) == 0
+    late = run(p, ["deferred.late"], {"a0": [(0, "s", 600)]}, core=True)
+    # 10:00-13:00 does the work after its 10:00 deadline: overdue in slot 10 at least
+    assert late.by_rule["deferred.late"] > 0
+
+
+def test_every_registered_rule_has_a_test_of_its_own() -> None:
+    registered = {r.id for r in (*AGENT, *CORE)}
+    missing = sorted(registered - TESTED)
+    assert not missing, f"rules without a test of their own in this module: {missing}"
+    assert not TESTED - registered, f"tests name unknown rules: {sorted(TESTED - registered)}"
