@@ -82,7 +82,7 @@ def _spread_hint(
             per = [(opts[i * len(opts) // count], 1) for i in range(count)]
         for o, n in per:
             hint[v.y_[(g, o)]] += n
-            n_hint[(v.inst.groups[g][0], o)] += n
+            n_hint[(v.inst.groups[g].class_index, o)] += n
     first_of: dict[int, int] = {}
     for (a, o), var in v.x_.items():
         if isinstance(var, int):

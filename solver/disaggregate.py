@@ -106,7 +106,7 @@ def _planned(
                         by_group[group][(key, t)] += n
 
     for (g, o), n in target.items():
-        add(inst.groups[g][0], o, n, g)
+        add(inst.groups[g].class_index, o, n, g)
     for a, opts in special.items():
         for o in opts:
             add(inst.agents[a].class_index, o, 1, inst.agents[a].group_index)
@@ -121,7 +121,7 @@ def _floor_needs(inst: Instance, g: int, planned: Counts, own: Counts) -> Counts
     count plus one (to cover a break) less what the other groups' planned shifts bring; only
     where that is above 0."""
     p = inst.problem
-    skills, held = inst.classes[inst.groups[g][0]]
+    skills, held = inst.classes[inst.groups[g].class_index]
     wanted: dict[tuple[int, int], int] = {}
     for c in skills:
         ci = inst.channel_index[c]

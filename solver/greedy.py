@@ -214,7 +214,7 @@ def _open_channels(inst: Instance, k: int, t: int) -> list[int]:
     """Channels of class k's skills (primary first) open in slot t."""
     p = inst.problem
     out = []
-    for c in inst.classes[k][0]:
+    for c in inst.classes[k].skills:
         ch = inst.channel_index[c]
         if not p.channels[ch].open or p.channels[ch].open[t]:
             out.append(ch)

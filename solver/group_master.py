@@ -168,9 +168,9 @@ def solve_group_master(
             tomorrow = group_day(g, d + 1)
             if not today or not tomorrow:
                 continue
-            for s in sorted({fam.extremes[(f, d + 1)][0] for f, _ in tomorrow}):
-                late = [c for f, c in today if fam.extremes[(f, d)][3] + rest > s]
-                early = [c for f, c in tomorrow if fam.extremes[(f, d + 1)][0] <= s]
+            for s in sorted({fam.extremes[(f, d + 1)].first_start for f, _ in tomorrow}):
+                late = [c for f, c in today if fam.extremes[(f, d)].last_end + rest > s]
+                early = [c for f, c in tomorrow if fam.extremes[(f, d + 1)].first_start <= s]
                 if late and early:
                     model.add(sum(late) + sum(early) <= len(members))
     # ------------------------------------------------------------------ coverage by band
@@ -188,9 +188,9 @@ def solve_group_master(
     duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)
     duty_any: dict[tuple[str, int], list[Expr]] = defaultdict(list)
     for g in range(len(inst.group_members)):
-        k = inst.groups[g][0]
-        skills = [inst.channel_index[c] for c in inst.classes[k][0]]
-        roles = inst.classes[k][1]
+        k = inst.groups[g].class_index
+        skills = [inst.channel_index[c] for c in inst.classes[k].skills]
+        roles = inst.classes[k].roles
         for d in range(p.days):
             for f, c_var in group_day(g, d):
                 if g not in fixed_groups:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ortools.sat.python import cp_model
 
@@ -44,6 +44,15 @@ __all__ = [
 ]
 
 
+class Extremes(NamedTuple):
+    """A family's earliest and latest start and end on a day, in minutes."""
+
+    first_start: int
+    last_start: int
+    first_end: int
+    last_end: int
+
+
 @dataclass
 class Families:
     """Shift families and, per family and day, its options and average profiles."""
@@ -65,8 +74,8 @@ class Families:
     reach: dict[tuple[int, int], set[int]]
     """(family, day) -> slots when one of its starts may be available for contacts (the same
     relaxation, for the channel floors)."""
-    extremes: dict[tuple[int, int], tuple[int, int, int, int]]
-    """(family, day) -> (earliest start, latest start, earliest end, latest end) in minutes."""
+    extremes: dict[tuple[int, int], Extremes]
+    """(family, day) -> its earliest and latest start and end."""
     paid: dict[int, int]
     on: dict[tuple[int, int], dict[int, float]] = field(default_factory=dict)
     """(family, day) -> slot -> share of its starts on shift (0..1)."""
@@ -108,7 +117,7 @@ def families(inst: Instance) -> Families:
     duty: dict[tuple[int, int], dict[int, float]] = {}
     duty_any: dict[tuple[int, int], dict[int, float]] = {}
     reach: dict[tuple[int, int], set[int]] = {}
-    extremes: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    extremes: dict[tuple[int, int], Extremes] = {}
     on: dict[tuple[int, int], dict[int, float]] = {}
     resting: dict[tuple[int, int], dict[int, float]] = {}
     for fd, opts in options.items():
@@ -148,7 +157,7 @@ def families(inst: Instance) -> Families:
         resting[fd] = dict(s_rest)
         starts = [inst.options[oi].start for oi in opts]
         ends = [inst.options[oi].end for oi in opts]
-        extremes[fd] = (min(starts), max(starts), min(ends), max(ends))
+        extremes[fd] = Extremes(min(starts), max(starts), min(ends), max(ends))
     return Families(
         keys=keys,
         of_option=of_option,
@@ -194,7 +203,8 @@ def family_instance(inst: Instance, fam: Families) -> tuple[Instance, dict[int, 
     key_of: dict[int, tuple[int, int]] = {}
     for (f, d), opts in sorted(fam.options.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         first = inst.options[opts[0]]
-        lo, _, _, hi = fam.extremes[(f, d)]
+        ext = fam.extremes[(f, d)]
+        lo, hi = ext.first_start, ext.last_end
         r = len(reps)
         reps.append(replace(first, index=r, start=lo, length=hi - lo))
         rep_of[(f, d)] = r
@@ -260,9 +270,9 @@ def solve_master(
     duty: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, slot), x 100
     duty_any: dict[tuple[str, int], list[Expr]] = defaultdict(list)  # (role, slot)
     for (g, d, f), c_var in m.items():
-        k = inst.groups[g][0]
-        skills = [inst.channel_index[c] for c in inst.classes[k][0]]
-        roles = inst.classes[k][1]
+        k = inst.groups[g].class_index
+        skills = [inst.channel_index[c] for c in inst.classes[k].skills]
+        roles = inst.classes[k].roles
         add_family_supply(model, inst, fam, (g, d, f), c_var, skills, per_band, supply, ready)
         add_family_duty(inst, fam, (f, d), c_var, roles, duty, duty_any)
     obj: list[tuple[Any, float]] = []

@@ -264,7 +264,7 @@ def _shift_items(inst: Instance, v: Any) -> list[tuple[Any, int, int, bool]]:
     """(variable, class, option, whether its breaks are taken) of every group count and
     special agent-day of a rounding model (an agent-day with leave on shift takes none)."""
     items: list[tuple[Any, int, int, bool]] = [
-        (var, inst.groups[g][0], o, True) for (g, o), var in v.y_.items()
+        (var, inst.groups[g].class_index, o, True) for (g, o), var in v.y_.items()
     ]
     for (a, o), var in v.x_.items():
         prep = inst.agents[a]
@@ -288,7 +288,7 @@ def _counts(inst: Instance, v: Any, agg: AggregateBound) -> list[tuple[Any, int,
     (built like the LP's model, so its keys are the LP's)."""
     out = []
     for (g, o), var in v.y_.items():
-        out.append((var, inst.groups[g][0], o, float(agg.lp[agg.model.y_[(g, o)].index])))
+        out.append((var, inst.groups[g].class_index, o, float(agg.lp[agg.model.y_[(g, o)].index])))
     for (a, o), var in v.x_.items():
         out.append((var, inst.agents[a].class_index, o, float(agg.lp[agg.model.x_[(a, o)].index])))
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from solver.schema import (
     DAY,
@@ -32,10 +33,10 @@ __all__ = ["AgentPrep", "Block", "Instance", "month_days_off", "prepare", "week_
 
 @dataclass(frozen=True)
 class Block:
-    """A stretch of days with a cap on working days and bounds on paid minutes.
-
-    ``leave_days`` are the block's days of approved credited leave; a granted request of credited
-    leave lowers the caps by ``day_minutes_min/max`` and one working day per day it covers.
+    """A stretch of days (a week, or the horizon for per-month days off) with a cap on working
+    days and bounds on paid minutes; approved credited leave is already taken off them. A
+    granted request of credited leave lowers the minimum by ``credit_min`` and the maximum by
+    ``credit_max`` minutes, and the working days by one, per day it covers.
     """
 
     days: tuple[int, ...]
@@ -77,16 +78,32 @@ class AgentPrep:
         return self.agent.id
 
 
+class AgentClass(NamedTuple):
+    """Agents alike for cover: the same skills (in order: the first is the primary channel)
+    and roles."""
+
+    skills: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+class Group(NamedTuple):
+    """Agents alike for the weekly rules too: one class, contract, night eligibility and
+    unavailable weekdays."""
+
+    class_index: int
+    contract: str
+    night_ok: bool
+    unavailable_weekdays: tuple[int, ...]
+
+
 @dataclass
 class Instance:
     problem: RosterProblem
     options: list[ShiftOption]
     agents: list[AgentPrep]
-    classes: list[tuple[tuple[str, ...], tuple[str, ...]]]
-    """(skills, roles) per class."""
+    classes: list[AgentClass]
     class_members: list[list[int]]
-    groups: list[tuple[int, str, bool, tuple[int, ...]]]
-    """(class, contract, night ok, unavailable weekdays) per group."""
+    groups: list[Group]
     group_members: list[list[int]]
     options_by_day: dict[int, list[int]]
     requests: list[int]
@@ -192,9 +209,9 @@ def prepare(problem: RosterProblem) -> Instance:
     leave_of = _leave_by_agent(problem)
     rules = problem.rules
     agents: list[AgentPrep] = []
-    class_keys: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+    class_keys: dict[AgentClass, int] = {}
     class_members: list[list[int]] = []
-    group_keys: dict[tuple[int, str, bool, tuple[int, ...]], int] = {}
+    group_keys: dict[Group, int] = {}
     group_members: list[list[int]] = []
     pinned_of: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(problem.pinned):
@@ -271,13 +288,15 @@ def prepare(problem: RosterProblem) -> Instance:
         prep.special_days = {d for d in prep.special_days if 0 <= d < problem.days}
         if agent.prior_shift_end is not None:
             prep.special_days.add(0)
-        ckey = (tuple(agent.skills), tuple(sorted(agent.roles)))
+        ckey = AgentClass(tuple(agent.skills), tuple(sorted(agent.roles)))
         if ckey not in class_keys:
             class_keys[ckey] = len(class_members)
             class_members.append([])
         prep.class_index = class_keys[ckey]
         class_members[prep.class_index].append(ai)
-        gkey = (prep.class_index, contract.id, night_ok, tuple(sorted(agent.unavailable_weekdays)))
+        gkey = Group(
+            prep.class_index, contract.id, night_ok, tuple(sorted(agent.unavailable_weekdays))
+        )
         if gkey not in group_keys:
             group_keys[gkey] = len(group_members)
             group_members.append([])

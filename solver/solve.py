@@ -510,7 +510,7 @@ def _weekly_plan(
     kept. None when provably impossible; raises MasterUnknown when nothing was found in time.
     The plan's ``assign`` names the holders' weeks; the other groups are named after the day
     models (solver.disaggregate)."""
-    holders = {prep.index for prep in inst.agents if inst.classes[prep.class_index][1]}
+    holders = {prep.index for prep in inst.agents if inst.classes[prep.class_index].roles}
     first: MasterPlan | None = None
     if holders and inst.problem.roles:
         proven = True
@@ -777,7 +777,7 @@ def _result(
             **common,
         )
     objective = val.objective
-    bound = state.bound if state.bound is not None else None
+    bound = state.bound
     if bound is not None:
         bound = min(bound, objective)
     gap = (

@@ -76,8 +76,6 @@ class Vars:
     coverage_: dict[tuple[int, int], Expr] = field(default_factory=dict)
     deferred_: dict[int, Any] = field(default_factory=dict)
     free_agents: set[int] = field(default_factory=set)
-    fixed: dict[int, int] = field(default_factory=dict)
-    """Fixed agents' chosen option per day key (a, d) encoded as a*1000+d -> option (or -1)."""
     assumptions: list[tuple[Expr, str, str]] = field(default_factory=list)
     """(literal, rule id, plain-words description) for explanations; empty unless requested."""
     track_assumptions: bool = False

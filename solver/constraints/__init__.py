@@ -1,8 +1,9 @@
 """Rule families and the ordered registry of rules (hard rules first within each layer).
 
-Each rule is one ``add_<rule>(v) -> list[Penalty]`` function. Soft rules add named penalties to
-``v.penalties``; a scenario switches a soft rule off by listing its id in
-``RosterProblem.disabled_rules`` or reweighs it through ``RosterProblem.weights``.
+Each rule is one ``add_<rule>(v) -> None`` function that adds its constraints to ``v``'s
+model. Soft rules add named penalties to ``v.penalties``; a scenario switches a soft rule off by
+listing its id in ``RosterProblem.disabled_rules`` or reweighs it through
+``RosterProblem.weights``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver.constraints import agents, aggregate, core, cover, group_patterns, patterns, requests
-from solver.soft import Penalty
 from solver.variables import Vars
 
 __all__ = ["AGENT", "AGGREGATE", "CONSTRAINTS", "CORE", "Rule"]
@@ -20,7 +20,7 @@ __all__ = ["AGENT", "AGGREGATE", "CONSTRAINTS", "CORE", "Rule"]
 @dataclass(frozen=True)
 class Rule:
     id: str
-    add: Callable[[Vars], list[Penalty]]
+    add: Callable[[Vars], None]
     hard: bool
     description: str
 

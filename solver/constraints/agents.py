@@ -7,7 +7,6 @@ from collections import defaultdict
 
 from solver.schema import DAY, LeaveStatus
 from solver.shifts import day_name
-from solver.soft import Penalty
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -27,13 +26,12 @@ def _day_name(v: Vars, d: int) -> str:
     return day_name(v.inst.problem.horizon_start, d)
 
 
-def add_one_shift_per_day(v: Vars) -> list[Penalty]:
+def add_one_shift_per_day(v: Vars) -> None:
     """At most one shift starts per agent and day."""
     for a, d in sorted(v.var_days()):
         opts = v.agent_options(a, d)
         if len(opts) > 1:
             v.model.add_at_most_one(v.x(a, o) for o in opts)
-    return []
 
 
 def _why_no_option(v: Vars, a: int, d: int) -> str:
@@ -45,7 +43,7 @@ def _why_no_option(v: Vars, a: int, d: int) -> str:
     return " but no shift they may work fits (contract, night rules, leave, training time)"
 
 
-def add_must_work(v: Vars) -> list[Penalty]:
+def add_must_work(v: Vars) -> None:
     """Pinned shifts and on-shift leave (training, meetings): the agent works that day, in a shift
     that matches the pin or contains the training."""
     p = v.inst.problem
@@ -64,14 +62,12 @@ def add_must_work(v: Vars) -> list[Penalty]:
                 + ("" if opts else _why_no_option(v, a, d)),
             )
             v.add(sum(v.x(a, o) for o in opts) == 1, lits)
-    return []
 
 
-def add_requested_leave(v: Vars) -> list[Penalty]:
+def add_requested_leave(v: Vars) -> None:
     """Requested leave is soft: granted, the agent is off (whole days) or not working in the
     interval (part-day); refused, it costs its weight per day."""
     p = v.inst.problem
-    out: list[Penalty] = []
     for li in v.inst.requests:
         lv = p.leave[li]
         a = v.inst.agent(lv.agent_id).index
@@ -104,7 +100,6 @@ def add_requested_leave(v: Vars) -> list[Penalty]:
             p.weights.leave_request_denied * lv.weight * days,
             f"{lv.kind.value} request of {lv.agent_id} refused",
         )
-    return out
 
 
 def _rest_pairs(v: Vars, a: int) -> list[tuple[int, int]]:
@@ -124,7 +119,7 @@ def _rest_pairs(v: Vars, a: int) -> list[tuple[int, int]]:
     return pairs
 
 
-def add_min_rest(v: Vars) -> list[Penalty]:
+def add_min_rest(v: Vars) -> None:
     """At least min_rest minutes between the end of a shift and the start of the next one.
 
     For a day pair, options conflict when end + rest > next start: for every distinct next start
@@ -147,10 +142,9 @@ def add_min_rest(v: Vars) -> list[Penalty]:
                 early = [o for o in second if v.option(o).start <= s]
                 if late and early:
                     v.add(sum(v.x(a, o) for o in late + early) <= 1, lits)
-    return []
 
 
-def add_max_consecutive_days(v: Vars) -> list[Penalty]:
+def add_max_consecutive_days(v: Vars) -> None:
     """At most max_consecutive_days working days in a row (days before the horizon count)."""
     p = v.inst.problem
     for a in sorted(v.free_agents):
@@ -167,7 +161,6 @@ def add_max_consecutive_days(v: Vars) -> list[Penalty]:
             if len(inside) + before <= m:
                 continue
             v.add(sum(v.works(a, d) for d in inside) + before <= m, lits)
-    return []
 
 
 def _credited_days(v: Vars, a: int, days: tuple[int, ...]) -> list[tuple[Expr, int, bool]]:
@@ -184,7 +177,7 @@ def _credited_days(v: Vars, a: int, days: tuple[int, ...]) -> list[tuple[Expr, i
     return out
 
 
-def add_contract_blocks(v: Vars) -> list[Penalty]:
+def add_contract_blocks(v: Vars) -> None:
     """Days off (per week or per month) and paid hours per week, with leave credited."""
     for a in sorted(v.free_agents):
         prep = v.inst.agents[a]
@@ -229,10 +222,9 @@ def add_contract_blocks(v: Vars) -> list[Penalty]:
                 f"{prep.id} may be paid at most {block.max_minutes / 60:g} h in week {bi + 1}",
             )
             v.add(paid + credit_max <= block.max_minutes, hi)
-    return []
 
 
-def add_preferences(v: Vars) -> list[Penalty]:
+def add_preferences(v: Vars) -> None:
     """Soft: each shift of a type the agent did not ask for costs the preference weight."""
     w = v.inst.problem.weights.preference
     for a in sorted(v.free_agents):
@@ -254,10 +246,9 @@ def add_preferences(v: Vars) -> list[Penalty]:
                 w,
                 f"{prep.id}: shifts not of a preferred type",
             )
-    return []
 
 
-def add_isolated_days_off(v: Vars) -> list[Penalty]:
+def add_isolated_days_off(v: Vars) -> None:
     """Soft: for contracts preferring consecutive days off, each single day off between two
     working days costs the weight (days next to leave do not count)."""
     p = v.inst.problem
@@ -278,7 +269,6 @@ def add_isolated_days_off(v: Vars) -> list[Penalty]:
                 w,
                 f"{prep.id}: single day off on {_day_name(v, d)}",
             )
-    return []
 
 
 def category_counts(v: Vars, category: str) -> dict[str, list[tuple[int, Expr]]]:
@@ -302,13 +292,13 @@ def category_counts(v: Vars, category: str) -> dict[str, list[tuple[int, Expr]]]
     return out
 
 
-def add_fairness(v: Vars) -> list[Penalty]:
+def add_fairness(v: Vars) -> None:
     """Soft: per contract, the spread (max - min over eligible agents) of weekend, night and late
     shifts, times the fairness weight."""
     w = v.inst.problem.weights.fairness
     days = v.inst.problem.days
     if w == 0:
-        return []
+        return
     for category in ("weekend", "night", "late"):
         if f"fairness.{category}" in v.inst.problem.disabled_rules:
             continue
@@ -327,4 +317,3 @@ def add_fairness(v: Vars) -> list[Penalty]:
                 w,
                 f"{category} shifts spread across {contract} agents",
             )
-    return []

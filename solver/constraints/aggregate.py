@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.schema import LeaveStatus
-from solver.soft import Penalty
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -59,7 +58,7 @@ def group_option_count(v: Vars, g: int, o: int) -> Expr:
     return sum(terms)
 
 
-def add_group_counts(v: Vars) -> list[Penalty]:
+def add_group_counts(v: Vars) -> None:
     """Group counts per option, at most the members available each day (fewer when a whole-day
     request is granted)."""
     p = v.inst.problem
@@ -78,10 +77,9 @@ def add_group_counts(v: Vars) -> list[Penalty]:
                 if p.leave[li].whole_days and d in p.leave[li].days()
             ]
             v.add(sum(v.y(g, o) for o in opts) + sum(requests) <= len(members))
-    return []
 
 
-def add_group_requests(v: Vars) -> list[Penalty]:
+def add_group_requests(v: Vars) -> None:
     """Requested leave in the aggregate: one literal per request; refused ones cost their weight."""
     p = v.inst.problem
     for li in v.inst.requests:
@@ -103,10 +101,9 @@ def add_group_requests(v: Vars) -> list[Penalty]:
             p.weights.leave_request_denied * lv.weight * days,
             f"{lv.kind.value} request of {lv.agent_id} refused",
         )
-    return []
 
 
-def add_group_blocks(v: Vars) -> list[Penalty]:
+def add_group_blocks(v: Vars) -> None:
     """Working days and paid minutes of a group within the sum of its members' bounds."""
     p = v.inst.problem
     for g, members in enumerate(v.inst.group_members):
@@ -158,7 +155,6 @@ def add_group_blocks(v: Vars) -> list[Penalty]:
                 v.add(paid + sum(credit_min) >= lo)
             if hi < most or credit_max:
                 v.add(paid + sum(credit_max) <= hi)
-    return []
 
 
 def _options_with_specials(v: Vars, g: int, d: int) -> list[int]:
@@ -169,7 +165,7 @@ def _options_with_specials(v: Vars, g: int, d: int) -> list[int]:
     return sorted(opts)
 
 
-def add_group_rest_cuts(v: Vars) -> list[Penalty]:
+def add_group_rest_cuts(v: Vars) -> None:
     """Rest between days, summed over a group: shifts ending late on d and shifts starting early on
     the next day go to different members, so together they are at most the group size."""
     p = v.inst.problem
@@ -193,10 +189,9 @@ def add_group_rest_cuts(v: Vars) -> list[Penalty]:
                             )
                 if d2 * 1440 > last_end + rest:
                     break
-    return []
 
 
-def add_group_consecutive_cuts(v: Vars) -> list[Penalty]:
+def add_group_consecutive_cuts(v: Vars) -> None:
     """In any max_consecutive + 1 days, a group works at most size x max_consecutive shifts."""
     p = v.inst.problem
     for g, members in enumerate(v.inst.group_members):
@@ -206,16 +201,15 @@ def add_group_consecutive_cuts(v: Vars) -> list[Penalty]:
         for first in range(p.days - m):
             window = range(first, first + m + 1)
             v.add(sum(group_work(v, g, d) for d in window) <= len(members) * m)
-    return []
 
 
-def add_group_fairness_bounds(v: Vars) -> list[Penalty]:
+def add_group_fairness_bounds(v: Vars) -> None:
     """A lower bound on each fairness spread: some member of a group works at least the group's
     average number of such shifts (rounded up), and some at most it (rounded down)."""
     p = v.inst.problem
     by_contract: dict[tuple[str, str], list[tuple[int, Expr]]] = defaultdict(list)
     if p.weights.fairness == 0:
-        return []
+        return
     for category in ("weekend", "night", "late"):
         if f"fairness.{category}" in p.disabled_rules:
             continue
@@ -257,4 +251,3 @@ def add_group_fairness_bounds(v: Vars) -> list[Penalty]:
             p.weights.fairness,
             f"{category} shifts spread across {contract} agents (bound)",
         )
-    return []

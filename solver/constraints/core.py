@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from solver.schema import ChannelKind
 from solver.shifts import slot_range_name
-from solver.soft import Penalty
 from solver.units import WORK_UNITS, work_units
 from solver.variables import Expr, SpecialShift, Vars
 
@@ -44,7 +43,7 @@ def _sum_or_var(v: Vars, terms: list[Expr], hi: int, name: str) -> Expr:
     return var
 
 
-def add_counts(v: Vars) -> list[Penalty]:
+def add_counts(v: Vars) -> None:
     """n(k, o): agents of class k working option o with implicit breaks; training days apart."""
     inst = v.inst
     by_class_option: dict[tuple[int, int], list[Expr]] = defaultdict(list)
@@ -58,10 +57,9 @@ def add_counts(v: Vars) -> list[Penalty]:
         else:
             by_class_option[(prep.class_index, o)].append(var)
     for (g, o), var in v.y_.items():
-        by_class_option[(inst.groups[g][0], o)].append(var)
+        by_class_option[(inst.groups[g].class_index, o)].append(var)
     for (k, o), terms in by_class_option.items():
         v.n_[(k, o)] = _sum_or_var(v, terms, len(inst.class_members[k]), f"n[{k},{o}]")
-    return []
 
 
 def _special(v: Vars, a: int, o: int, var: Expr) -> None:
@@ -87,7 +85,7 @@ def _special(v: Vars, a: int, o: int, var: Expr) -> None:
     v.special_[prep.class_index].append(shift)
 
 
-def add_breaks(v: Vars) -> list[Penalty]:
+def add_breaks(v: Vars) -> None:
     """Break placement per class and option, as counts: z[k, o, b, t] agents of class k working
     option o start break b in slot t (inside its window); per (k, o, b) they add up to n(k, o).
 
@@ -105,10 +103,9 @@ def add_breaks(v: Vars) -> list[Penalty]:
             starts = {t: v.int_var(0, hi, f"z[{k},{o},{b},{t}]") for t in range(first, last + 1)}
             v.br_[(k, o, b)] = starts
             v.add(sum(starts.values()) == n)
-    return []
 
 
-def add_pools(v: Vars) -> list[Penalty]:
+def add_pools(v: Vars) -> None:
     """Per class and slot (in the window): on shift, on break, available, on duty; decided shifts
     of neighbouring days or fixed agents enter as constants."""
     inst = v.inst
@@ -181,7 +178,6 @@ def add_pools(v: Vars) -> list[Penalty]:
         v.duty_[(k, t)] = shift - brk_e - sum(train.get((k, t), []))
         avail = shift - brk_e - sum(off.get((k, t), [])) - sum(train.get((k, t), []))
         v.avail_[(k, t)] = _sum_or_var(v, [avail], hi, f"avail[{k},{t}]")
-    return []
 
 
 def _chained(v: Vars, t: int, terms: list[Expr], starts: list[Expr], ends: list[Expr]) -> bool:
@@ -197,13 +193,13 @@ def _open(v: Vars, c: int, t: int) -> bool:
     return not ch.open or ch.open[t]
 
 
-def add_channel_split(v: Vars) -> list[Penalty]:
+def add_channel_split(v: Vars) -> None:
     """Each available agent covers exactly one open channel it is skilled for; with none open it
     is idle (paid, counted as over-cover)."""
     inst = v.inst
     cover: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     for (k, t), avail in v.avail_.items():
-        skills = [inst.channel_index[c] for c in inst.classes[k][0]]
+        skills = [inst.channel_index[c] for c in inst.classes[k].skills]
         open_ = [c for c in skills if _open(v, c, t)]
         if not open_:
             v.idle_[(k, t)] = avail
@@ -220,7 +216,6 @@ def add_channel_split(v: Vars) -> list[Penalty]:
             cover[(c, t)].append(v.w_[(k, c, t)])
     for key, terms in cover.items():
         v.coverage_[key] = sum(terms)
-    return []
 
 
 def _deferred_as_target(v: Vars, c: int) -> bool:
@@ -230,7 +225,7 @@ def _deferred_as_target(v: Vars, c: int) -> bool:
     return v.deferred_as_target and ch.kind is ChannelKind.deferred and any(v.required(c))
 
 
-def add_coverage(v: Vars) -> list[Penalty]:
+def add_coverage(v: Vars) -> None:
     """Soft: per voice/chat channel and slot, under- and over-cover against the requirement;
     idle paid time counts as over-cover."""
     p = v.inst.problem
@@ -262,7 +257,6 @@ def add_coverage(v: Vars) -> list[Penalty]:
             v.penalize("coverage.over", f"{ch.id}:{t}", over, wo)
     for (k, t), idle in v.idle_.items():
         v.penalize("coverage.over", f"idle:{k}:{t}", idle, p.weights.over_cover)
-    return []
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:
@@ -289,7 +283,7 @@ def _day_runs(v: Vars, flags: list[bool]) -> list[tuple[int, int]]:
     return out
 
 
-def add_min_staff(v: Vars) -> list[Penalty]:
+def add_min_staff(v: Vars) -> None:
     """Hard: at least min_staff agents on the channel in every slot."""
     p = v.inst.problem
     for c, ch in enumerate(p.channels):
@@ -306,10 +300,9 @@ def add_min_staff(v: Vars) -> list[Penalty]:
             )
             for t in range(first, last + 1):
                 v.at_least("min_staff", f"{ch.id}:{t}", v.coverage(c, t), ch.min_staff[t], lits)
-    return []
 
 
-def add_roles(v: Vars) -> list[Penalty]:
+def add_roles(v: Vars) -> None:
     """Hard: at least `count` agents with the role on duty (on shift, not on break or training)."""
     p = v.inst.problem
     for ri, req in enumerate(p.roles):
@@ -325,16 +318,15 @@ def add_roles(v: Vars) -> list[Penalty]:
             for t in range(first, last + 1):
                 duty = sum(v.on_duty(k, t) for k in classes)
                 v.at_least("role_coverage", f"{req.role}:{t}", duty, req.count, lits)
-    return []
 
 
-def add_break_share_cap(v: Vars) -> list[Penalty]:
+def add_break_share_cap(v: Vars) -> None:
     """Hard: per channel (agents whose first skill it is), at most ceil(share x on shift) agents
     on break in a slot (so one may always go, and a quarter of eight means two)."""
     p = v.inst.problem
     share = p.rules.max_on_break_share
     if share >= 1:
-        return []
+        return
     num = round(share * 100)
     by_primary: dict[int, list[int]] = defaultdict(list)
     for k, (skills, _) in enumerate(v.inst.classes):
@@ -360,10 +352,9 @@ def add_break_share_cap(v: Vars) -> list[Penalty]:
                 lits,
                 unit=100,
             )
-    return []
 
 
-def add_deferred(v: Vars) -> list[Penalty]:
+def add_deferred(v: Vars) -> None:
     """Soft: deferred channels, per work class (its deadlines follow arrival order). u[k, t]
     units (tenths of an agent-slot) of class k are done in slot t; done work never runs ahead
     of arrivals; work due and not done is overdue, costing per slot; capacity not used for work
@@ -422,4 +413,3 @@ def add_deferred(v: Vars) -> list[Penalty]:
             idle = v.int_var(0, WORK_UNITS * len(p.agents), f"didle[{c},{t}]")
             v.add(idle >= WORK_UNITS * cap - sum(used.get(t, [])))
             v.penalize("coverage.over", f"{ch.id}:{t}", idle, p.weights.over_cover / WORK_UNITS)
-    return []

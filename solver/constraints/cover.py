@@ -12,7 +12,6 @@ from collections import defaultdict
 
 from solver.schema import DAY
 from solver.shifts import clock, day_name
-from solver.soft import Penalty
 from solver.variables import Expr, Vars
 
 __all__ = ["add_distinct_shifts", "add_shift_cover", "shift_counts"]
@@ -40,12 +39,12 @@ def _day_modelled(v: Vars, d: int) -> bool:
     return v.window[0] <= d * spd < v.window[1]
 
 
-def add_shift_cover(v: Vars) -> list[Penalty]:
+def add_shift_cover(v: Vars) -> None:
     """Soft: per ``ShiftCover`` row, the agents working that shift type on that day against the
     requirement; each agent short costs the under weight, each one above the over weight."""
     p = v.inst.problem
     if not p.shift_cover:
-        return []
+        return
     by_type_day: dict[tuple[str, int], list[Expr]] = defaultdict(list)
     for o, terms in shift_counts(v).items():
         opt = v.option(o)
@@ -69,10 +68,9 @@ def add_shift_cover(v: Vars) -> list[Penalty]:
         v.add(have + under - over == row.required)
         v.penalize("shift_cover.under", subject, under, wu, label)
         v.penalize("shift_cover.over", subject, over, wo, label)
-    return []
 
 
-def add_distinct_shifts(v: Vars) -> list[Penalty]:
+def add_distinct_shifts(v: Vars) -> None:
     """Soft: each distinct shift (start time of the day, length) worked anywhere costs
     ``weights.distinct_shift`` once, whatever its type, day or count (minimum shift design).
     In a window model, shifts outside the window are not seen: a shift used only there is
@@ -80,7 +78,7 @@ def add_distinct_shifts(v: Vars) -> list[Penalty]:
     p = v.inst.problem
     w = p.weights.distinct_shift
     if w == 0 or "shifts.distinct" in p.disabled_rules:
-        return []
+        return
     by_key: dict[tuple[int, int], list[Expr]] = defaultdict(list)
     for o, terms in shift_counts(v).items():
         opt = v.option(o)
@@ -99,4 +97,3 @@ def add_distinct_shifts(v: Vars) -> list[Penalty]:
             v.add(t == 0, when=[used.negated()])
         v.distinct_[(start, length)] = used
         v.penalize("shifts.distinct", name, used, w, f"shift {name} used")
-    return []

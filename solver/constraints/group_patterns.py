@@ -7,7 +7,6 @@ of working days and days off have no group form here (leaving them out is still 
 from __future__ import annotations
 
 from solver.constraints.aggregate import group_option_count
-from solver.soft import Penalty
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -35,7 +34,7 @@ def _count(v: Vars, g: int, d: int, type_id: str | None = None) -> Expr:
     return sum(terms) if terms else 0
 
 
-def add_group_type_limits(v: Vars) -> list[Penalty]:
+def add_group_type_limits(v: Vars) -> None:
     """Shifts of a type worked by a group: at most its members' per-type maxima summed."""
     p = v.inst.problem
     for g, members in enumerate(v.inst.group_members):
@@ -43,10 +42,9 @@ def add_group_type_limits(v: Vars) -> list[Penalty]:
         for type_id, most in contract.max_shifts_per_type.items():
             total = sum(_count(v, g, d, type_id) for d in range(p.days))
             v.add(total <= most * len(members))
-    return []
 
 
-def add_group_horizon_minutes(v: Vars) -> list[Penalty]:
+def add_group_horizon_minutes(v: Vars) -> None:
     """Paid minutes of a group over the horizon within its members' bounds summed."""
     p = v.inst.problem
     for g, members in enumerate(v.inst.group_members):
@@ -63,16 +61,15 @@ def add_group_horizon_minutes(v: Vars) -> list[Penalty]:
             v.add(paid >= lo * len(members))
         if hi is not None:
             v.add(paid <= hi * len(members))
-    return []
 
 
-def add_group_successions(v: Vars) -> list[Penalty]:
+def add_group_successions(v: Vars) -> None:
     """Members working type A on day d and those working a type A forbids on d + 1 are
     different agents: together at most the group's size."""
     p = v.inst.problem
     after = {t.id: t.forbidden_next for t in p.shift_types if t.forbidden_next}
     if not after:
-        return []
+        return
     for g, members in enumerate(v.inst.group_members):
         for d in range(p.days - 1):
             for first, banned in after.items():
@@ -81,10 +78,9 @@ def add_group_successions(v: Vars) -> list[Penalty]:
                 if isinstance(today, int) or isinstance(tomorrow, int):
                     continue
                 v.add(today + tomorrow <= len(members))
-    return []
 
 
-def add_group_weekends(v: Vars) -> list[Penalty]:
+def add_group_weekends(v: Vars) -> None:
     """Members working a weekend are at least those working its Saturday (or its Sunday); over
     the horizon at most the members' weekend maxima summed."""
     p = v.inst.problem
@@ -104,4 +100,3 @@ def add_group_weekends(v: Vars) -> list[Penalty]:
                 v.add(var >= c)
             worked.append(var)
         v.add(sum(worked) <= most * len(members))
-    return []

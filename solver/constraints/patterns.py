@@ -5,7 +5,6 @@ working weekends."""
 from __future__ import annotations
 
 from solver.shifts import day_name
-from solver.soft import Penalty
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -28,14 +27,14 @@ def _of_type(v: Vars, a: int, d: int, type_id: str) -> Expr:
     return sum(terms) if terms else 0
 
 
-def add_forbidden_successions(v: Vars) -> list[Penalty]:
+def add_forbidden_successions(v: Vars) -> None:
     """Hard: a shift of type A is not followed on the next day by a type A forbids
     (``ShiftType.forbidden_next``). One constraint per agent, day and type A: a shift of A on d
     plus any forbidden shift on d + 1 is at most one (one shift a day)."""
     p = v.inst.problem
     after = {t.id: t.forbidden_next for t in p.shift_types if t.forbidden_next}
     if not after:
-        return []
+        return
     for a in sorted(v.free_agents):
         prep = v.inst.agents[a]
         for first, banned in after.items():
@@ -52,10 +51,9 @@ def add_forbidden_successions(v: Vars) -> list[Penalty]:
                 if all(isinstance(t, int) and t == 0 for t in tomorrow):
                     continue
                 v.add(today + sum(tomorrow) <= 1, lits)
-    return []
 
 
-def add_max_shifts_per_type(v: Vars) -> list[Penalty]:
+def add_max_shifts_per_type(v: Vars) -> None:
     """Hard: at most ``contract.max_shifts_per_type[type]`` shifts of that type in the horizon."""
     p = v.inst.problem
     for a in sorted(v.free_agents):
@@ -70,10 +68,9 @@ def add_max_shifts_per_type(v: Vars) -> list[Penalty]:
                 f"{prep.id} may work at most {most} {type_id} shift(s)",
             )
             v.add(sum(terms) <= most, lits)
-    return []
 
 
-def add_horizon_minutes(v: Vars) -> list[Penalty]:
+def add_horizon_minutes(v: Vars) -> None:
     """Hard: paid minutes over the whole horizon within the contract's bounds."""
     p = v.inst.problem
     for a in sorted(v.free_agents):
@@ -100,7 +97,6 @@ def add_horizon_minutes(v: Vars) -> list[Penalty]:
                 f"{prep.id} may be paid at most {hi / 60:g} h over the horizon",
             )
             v.add(paid <= hi, lits)
-    return []
 
 
 def _short_runs(days: int, k: int) -> list[tuple[int, int]]:
@@ -116,7 +112,7 @@ def _short_runs(days: int, k: int) -> list[tuple[int, int]]:
     return out
 
 
-def add_min_consecutive_days(v: Vars) -> list[Penalty]:
+def add_min_consecutive_days(v: Vars) -> None:
     """Hard: a run of working days between two days off is at least
     ``contract.min_consecutive_days`` long. Runs touching the start or the end of the horizon
     are exempt: the work may continue outside it (the Curtois-Qu convention). Each forbidden
@@ -139,10 +135,9 @@ def add_min_consecutive_days(v: Vars) -> list[Penalty]:
                 works[first - 1] + sum(1 - w for w in inside) + works[last + 1] >= 1,
                 lits,
             )
-    return []
 
 
-def add_min_consecutive_days_off(v: Vars) -> list[Penalty]:
+def add_min_consecutive_days_off(v: Vars) -> None:
     """Hard: a run of days off between two working days is at least
     ``contract.min_consecutive_days_off`` long (leave days are days off). Runs touching the
     start or the end of the horizon are exempt."""
@@ -161,7 +156,6 @@ def add_min_consecutive_days_off(v: Vars) -> list[Penalty]:
             if any(isinstance(w, int) and w == 0 for w in (before, after)):
                 continue
             v.add((1 - before) + sum(works[first : last + 1]) + (1 - after) >= 1, lits)
-    return []
 
 
 def _any_of(v: Vars, terms: list[Expr], name: str) -> Expr:
@@ -180,7 +174,7 @@ def _any_of(v: Vars, terms: list[Expr], name: str) -> Expr:
     return var
 
 
-def add_max_weekends(v: Vars) -> list[Penalty]:
+def add_max_weekends(v: Vars) -> None:
     """Hard: at most ``contract.max_working_weekends`` weekends with a shift on Saturday or
     Sunday (a weekend cut by the horizon counts by the days inside it)."""
     p = v.inst.problem
@@ -196,4 +190,3 @@ def add_max_weekends(v: Vars) -> list[Penalty]:
         ]
         lits = v.enforce("max_weekends", prep.id, f"{prep.id} may work at most {most} weekend(s)")
         v.add(sum(worked) <= most, lits)
-    return []

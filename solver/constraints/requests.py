@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from solver.schema import RequestKind
 from solver.shifts import day_name
-from solver.soft import Penalty
 from solver.variables import Vars
 
 __all__ = ["add_shift_requests"]
 
 
-def add_shift_requests(v: Vars) -> list[Penalty]:
+def add_shift_requests(v: Vars) -> None:
     """Soft: an ``on`` request not met (the agent does not work that shift type that day; any
     shift when no type is given) costs ``weights.shift_request x weight``; an ``off`` request not
     met (the agent works it) costs the same."""
@@ -46,4 +45,3 @@ def add_shift_requests(v: Vars) -> list[Penalty]:
                 weight,
                 f"{r.agent_id} asked not to work {what} on {when}",
             )
-    return []
