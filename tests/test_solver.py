@@ -393,7 +393,7 @@ def test_shift_design_uses_the_demand_steps() -> None:
     15-minute slots, shift types that may start every 15 minutes for 3 hours with lengths of
     7-9 hours: the design finds the two shifts, with nothing short or over."""
     from solver.design import _change_minutes, design_shifts
-    from solver.soft import SOFT_RULES
+    from solver.rule_ids import SOFT_RULES
 
     slot, days = 15, 2
     per_day = 1440 // slot

@@ -3,17 +3,20 @@ outcome (feasible, infeasible, or the exact penalty)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
 from roster_factory import MONDAY, flat_requirement, shift_type, tiny
 
-from solver.constraints import AGENT, CORE, Rule
+from solver.constraints import AGENT, AGGREGATE, CORE, Rule
 from solver.model import build_exact, set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance, prepare
+from solver.rule_ids import BY_OPTIONS, HARD_RULES, INTERNAL_COSTS, SOFT_RULES
 from solver.schema import (
     DAY,
     Agent,
@@ -539,3 +542,42 @@ def test_every_registered_rule_has_a_test_of_its_own() -> None:
     missing = sorted(registered - TESTED)
     assert not missing, f"rules without a test of their own in this module: {missing}"
     assert not TESTED - registered, f"tests name unknown rules: {sorted(TESTED - registered)}"
+
+
+# --------------------------------------------------------------------------- one vocabulary
+def _literal_ids(method: str) -> dict[str, set[str]]:
+    """Rule ids passed as a string literal first argument to ``<obj>.<method>(...)`` in the
+    solver's source -> the files that pass them."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "solver").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == method
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, set()).add(path.name)
+    return found
+
+
+def test_registry_costs_and_breaks_use_one_vocabulary() -> None:
+    """Every soft id is added by a registered rule and every hard id is reported by a
+    registered rule or held by the shift options; the solver, the validator and explanations
+    report nothing outside ``solver.rule_ids``."""
+    soft = {pen for r in CORE + AGENT if not r.hard for pen in r.reported}
+    assert soft == set(SOFT_RULES)
+    for layer in (AGENT, AGGREGATE, CORE):
+        for r in layer:
+            assert set(r.reported) <= set(HARD_RULES if r.hard else SOFT_RULES), r.id
+    hard = {i for r in AGENT + AGGREGATE + CORE if r.hard for i in r.reported}
+    assert hard | BY_OPTIONS == set(HARD_RULES)
+    costs = {**_literal_ids("penalize"), **_literal_ids("penalty")}
+    unknown = {i: f for i, f in costs.items() if i not in SOFT_RULES and i not in INTERNAL_COSTS}
+    assert not unknown, f"costs outside solver.rule_ids.SOFT_RULES: {unknown}"
+    breaks = {**_literal_ids("bad"), **_literal_ids("enforce"), **_literal_ids("at_least")}
+    unknown = {i: f for i, f in breaks.items() if i not in HARD_RULES}
+    assert not unknown, f"hard rules outside solver.rule_ids.HARD_RULES: {unknown}"
+    assert "hard.min_staff" not in breaks and "break_share" in breaks  # the scan sees calls

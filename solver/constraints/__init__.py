@@ -23,40 +23,118 @@ class Rule:
     add: Callable[[Vars], None]
     hard: bool
     description: str
+    ids: tuple[str, ...] = ()
+    """The ids (``solver.rule_ids``) its costs (soft) or breaks (hard) are reported under, when
+    not its own id alone: what a scenario's ``disabled_rules`` names, what the validator,
+    explanations and reports itemise."""
 
+    @property
+    def reported(self) -> tuple[str, ...]:
+        return self.ids or (self.id,)
+
+
+FAIRNESS = ("fairness.weekend", "fairness.night", "fairness.late")
+CONTRACT = ("days_off", "hours", "hours_min", "hours_max")
+HORIZON_MINUTES = ("horizon_minutes", "horizon_minutes_min", "horizon_minutes_max")
 
 AGENT = (
     Rule("one_shift_per_day", agents.add_one_shift_per_day, True, "At most one shift a day"),
     Rule("must_work", agents.add_must_work, True, "Pinned shifts and training days are worked"),
     Rule("rest", agents.add_min_rest, True, "Minimum rest between shifts"),
     Rule("max_consecutive", agents.add_max_consecutive_days, True, "Maximum days in a row"),
-    Rule("contract", agents.add_contract_blocks, True, "Days off and paid hours per week"),
+    Rule(
+        "contract",
+        agents.add_contract_blocks,
+        True,
+        "Days off and paid hours per week",
+        CONTRACT,
+    ),
     Rule("succession", patterns.add_forbidden_successions, True, "Forbidden next-day types"),
     Rule("max_shifts_per_type", patterns.add_max_shifts_per_type, True, "Shifts per type"),
-    Rule("horizon_minutes", patterns.add_horizon_minutes, True, "Paid minutes in the horizon"),
+    Rule(
+        "horizon_minutes",
+        patterns.add_horizon_minutes,
+        True,
+        "Paid minutes in the horizon",
+        HORIZON_MINUTES,
+    ),
     Rule("min_consecutive", patterns.add_min_consecutive_days, True, "Minimum days in a row"),
     Rule("min_consecutive_off", patterns.add_min_consecutive_days_off, True, "Days off in a row"),
     Rule("max_weekends", patterns.add_max_weekends, True, "Working weekends"),
-    Rule("leave.request_denied", agents.add_requested_leave, False, "Requested leave"),
-    Rule("preference.shift_type", agents.add_preferences, False, "Preferred shift types"),
-    Rule("days_off.consecutive", agents.add_isolated_days_off, False, "Days off together"),
-    Rule("fairness", agents.add_fairness, False, "Weekends, nights, lates spread fairly"),
-    Rule("request", requests.add_shift_requests, False, "Shift on/off requests"),
+    Rule(
+        "leave.request_denied",
+        agents.add_requested_leave,
+        False,
+        "Requested leave",
+        ("leave.request_denied",),
+    ),
+    Rule(
+        "preference.shift_type",
+        agents.add_preferences,
+        False,
+        "Preferred shift types",
+        ("preference.shift_type",),
+    ),
+    Rule(
+        "days_off.consecutive",
+        agents.add_isolated_days_off,
+        False,
+        "Days off together",
+        ("days_off.consecutive",),
+    ),
+    Rule(
+        "fairness",
+        agents.add_fairness,
+        False,
+        "Weekends, nights, lates spread fairly",
+        FAIRNESS,
+    ),
+    Rule(
+        "request",
+        requests.add_shift_requests,
+        False,
+        "Shift on/off requests",
+        ("request.shift_on", "request.shift_off"),
+    ),
 )
 
 AGGREGATE = (
     Rule("group_counts", aggregate.add_group_counts, True, "Group counts within availability"),
     Rule("one_shift_per_day", agents.add_one_shift_per_day, True, "At most one shift a day"),
     Rule("must_work", agents.add_must_work, True, "Pinned shifts and training days are worked"),
-    Rule("contract", aggregate.add_group_blocks, True, "Group days off and paid hours"),
+    Rule(
+        "contract",
+        aggregate.add_group_blocks,
+        True,
+        "Group days off and paid hours",
+        CONTRACT,
+    ),
     Rule("rest", aggregate.add_group_rest_cuts, True, "Group rest cuts"),
     Rule("max_consecutive", aggregate.add_group_consecutive_cuts, True, "Group window cuts"),
     Rule("succession", group_patterns.add_group_successions, True, "Group succession cuts"),
     Rule("max_shifts_per_type", group_patterns.add_group_type_limits, True, "Group type limits"),
-    Rule("horizon_minutes", group_patterns.add_group_horizon_minutes, True, "Group minutes"),
+    Rule(
+        "horizon_minutes",
+        group_patterns.add_group_horizon_minutes,
+        True,
+        "Group minutes",
+        HORIZON_MINUTES,
+    ),
     Rule("max_weekends", group_patterns.add_group_weekends, True, "Group weekends"),
-    Rule("leave.request_denied", aggregate.add_group_requests, False, "Requested leave"),
-    Rule("fairness", aggregate.add_group_fairness_bounds, False, "Fairness lower bound"),
+    Rule(
+        "leave.request_denied",
+        aggregate.add_group_requests,
+        False,
+        "Requested leave",
+        ("leave.request_denied",),
+    ),
+    Rule(
+        "fairness",
+        aggregate.add_group_fairness_bounds,
+        False,
+        "Fairness lower bound",
+        FAIRNESS,
+    ),
 )
 
 CORE = (
@@ -67,10 +145,34 @@ CORE = (
     Rule("min_staff", core.add_min_staff, True, "Minimum staff per channel and slot"),
     Rule("role_coverage", core.add_roles, True, "Roles on duty"),
     Rule("break_share", core.add_break_share_cap, True, "Share of a channel's staff on break"),
-    Rule("coverage", core.add_coverage, False, "Under- and over-cover"),
-    Rule("deferred.late", core.add_deferred, False, "Deferred work within its deadline"),
-    Rule("shift_cover", cover.add_shift_cover, False, "Per-day cover of shift types"),
-    Rule("shifts.distinct", cover.add_distinct_shifts, False, "Distinct shifts used"),
+    Rule(
+        "coverage",
+        core.add_coverage,
+        False,
+        "Under- and over-cover",
+        ("coverage.under", "coverage.over"),
+    ),
+    Rule(
+        "deferred.late",
+        core.add_deferred,
+        False,
+        "Deferred work within its deadline",
+        ("deferred.late", "coverage.over"),
+    ),
+    Rule(
+        "shift_cover",
+        cover.add_shift_cover,
+        False,
+        "Per-day cover of shift types",
+        ("shift_cover.under", "shift_cover.over"),
+    ),
+    Rule(
+        "shifts.distinct",
+        cover.add_distinct_shifts,
+        False,
+        "Distinct shifts used",
+        ("shifts.distinct",),
+    ),
 )
 
 CONSTRAINTS = AGENT + CORE
