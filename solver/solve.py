@@ -179,6 +179,10 @@ class _State:
         self.bound: float | None = None
         self.optimal = False
         self.infeasible = False
+        """Proven: the exact model, or the aggregate (a relaxation), has no solution."""
+        self.suspect = False
+        """A stage found nothing within its own (stricter) model: "infeasible" only if the
+        explanation confirms a conflict, else the solve timed out without a roster."""
         self.message = ""
 
 
@@ -284,8 +288,10 @@ def _solve_pipeline(
     phases.stop()
     clock.report("master", None, state.bound)
     if plan is None:
-        state.infeasible = True
-        state.message = "the weekly rules cannot be met with the shift types given"
+        # the masters plan families of shifts (a day's starts as one), stricter than the rules:
+        # no plan there is no proof (the explanation decides)
+        state.suspect = True
+        state.message = "no weekly plan within the group rules"
         return state
     # 2. day models, forward
     phases.start("days")
@@ -357,7 +363,9 @@ def _solve_pipeline(
             )
         )
     except GroupInfeasibleError:
-        state.infeasible = True
+        # the day plans' counts cannot be given to the group's agents: no proof either
+        state.suspect = True
+        state.message = "the day plans' shifts cannot be given to the agents of a group"
         return state
     phases.stop()
     clock.report("agents", None, state.bound)
@@ -732,7 +740,7 @@ def _result(
         problem_sha256=problem_hash(p),
         phases={k: round(v, 3) for k, v in phases.items()},
     )
-    if state.infeasible or (state.chosen is None and state.bound is None):
+    if state.infeasible or state.suspect or (state.chosen is None and state.bound is None):
         # proven infeasible, or nothing at all in time: say why where a conflict can be shown;
         # "infeasible" only with a proof (CP-SAT's, or a conflict the explanation confirms),
         # else the time ran out (robustness seed 16 on a starved CPU: no LP, no weekly plan)
@@ -743,6 +751,7 @@ def _result(
         return RosterResult(
             status=SolveStatus.infeasible if proven else SolveStatus.timeout_no_solution,
             wall_time_s=clock.elapsed,
+            best_bound=None if state.infeasible else state.bound,
             explanation=tuple(conflicts),
             message=state.message,
             **common,

@@ -274,3 +274,31 @@ def test_a_day_the_exact_starts_leave_short_is_planned_again_with_free_starts(
     results, _ = S._days(inst, None, None, opts, 1.0, {}, None, Clock(), None, reserve=99)
     assert calls == [(0, True), (1, True), (2, True)]
     assert S._short(results) == ["break_share: phone:435"]
+
+
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_a_stage_that_finds_no_plan_is_infeasible_only_when_a_conflict_confirms_it(
+    monkeypatch: pytest.MonkeyPatch, confirmed: bool
+) -> None:
+    """The weekly masters (families of shifts) and the disaggregation are stricter than the
+    rules: their "no plan" is a suspicion, which the explanation confirms or not."""
+    import solver.solve as S
+    from solver.schema import Conflict
+
+    def suspect(inst: object, options: object, clock: object, phases: object) -> S._State:
+        state = S._State()
+        state.suspect = True
+        state.bound = 12.0
+        state.message = "no weekly plan within the group rules"
+        return state
+
+    conflict = Conflict(message="a0: 40 h minimum; 3 days open", rules=("hours_min",))
+    monkeypatch.setattr(S, "_solve_pipeline", suspect)
+    monkeypatch.setattr(S, "explain", lambda inst, options, limit: [conflict] if confirmed else [])
+    problem = tiny(days=2, agents=8, required={range(6, 14): 3})
+    r = solve(problem, SolveOptions(time_limit_s=5, workers=2, seed=0, exact_max_agents=2))
+    if confirmed:
+        assert r.status is SolveStatus.infeasible and r.explanation == (conflict,)
+    else:
+        assert r.status is SolveStatus.timeout_no_solution and r.explanation == ()
+    assert r.best_bound == 12.0 and r.message == "no weekly plan within the group rules"
