@@ -93,8 +93,9 @@ PDLP_ITERATIONS = 8_000
 """Iterations PDLP is expected to take to a point the plan can round: robustness seed 0
 converged in 6,016; seed 5's 198,128 columns were within 0.005 of every row after 11,088, the
 example month's within 0.04-1.0 after 9,353-13,201 (a point missing a row by more than 0.1 is
-not rounded). An LP expected to need more time than it may have goes without (the time is the
-roster's; seed 5 kept 17 hard-rule slots after 36 s of an unfinished PDLP). At 12,000 seed 0
+not rounded). An LP expected to need more time than it may have gets no plan from PDLP (the
+time is the roster's; seed 5 kept 17 hard-rule slots after 36 s of an unfinished PDLP), only a
+bound from PDLP run for the bound's own share. At 12,000 seed 0
 (60 s, 18 s for the LP) lost its bound."""
 
 
@@ -129,22 +130,30 @@ def aggregate_bound(
         # a deterministic solve decides and stops on work, not on the clock: PDLP gets an
         # iteration limit (the wall clock only caps it) and its iterations are charged
         meter = budget.current() if options.deterministic else None
+        avail = share if meter is not None else share - (time.perf_counter() - t0)
+        plan = pdlp_expected(mat.a.nnz) <= avail
+        if not plan:
+            # too slow to reach a point worth rounding: PDLP for the bound alone, in the
+            # bound's own share (HiGHS, slower still, gave nothing there: robustness seed 5's
+            # 28 days of 15-minute slots had no bound at all)
+            share = time_limit
         seconds = share if meter is not None else share - (time.perf_counter() - t0)
-        if pdlp_expected(mat.a.nnz) <= seconds:
-            rate = PDLP_ITERATIONS_PER_S if meter is not None else 0.0
-            wall = max(0.5, meter.wall_left) if meter is not None else seconds
-            lp = pdlp_bound(mat, wall, OBJECTIVE_SCALE, options.workers, rate, seconds)
-            if meter is not None:
-                budget.charge(
-                    lp.iterations * mat.a.nnz / PDLP_ITERATIONS_PER_S * budget.WORK_PER_SECOND
-                )
-            # a bound at or below 0 says nothing; a point that misses a row by more than a
-            # tenth of an agent is no plan to round (PDLP stopped far from converged)
-            value = lp.value if lp.value is not None and lp.value > 0 else None
-            usable = long or lp.status == "optimal"
-            if usable and lp.x is not None and lp.violation <= PDLP_PLAN_VIOLATION:
-                return AggregateBound(value, lp=lp.x, model=v, exact=False)
-            return AggregateBound(value, exact=False)
+        if seconds < 0.5:
+            return AggregateBound(None)
+        rate = PDLP_ITERATIONS_PER_S if meter is not None else 0.0
+        wall = max(0.5, meter.wall_left) if meter is not None else seconds
+        lp = pdlp_bound(mat, wall, OBJECTIVE_SCALE, options.workers, rate, seconds)
+        if meter is not None:
+            budget.charge(
+                lp.iterations * mat.a.nnz / PDLP_ITERATIONS_PER_S * budget.WORK_PER_SECOND
+            )
+        # a bound at or below 0 says nothing; a point that misses a row by more than a tenth
+        # of an agent is no plan to round (PDLP stopped far from converged)
+        value = lp.value if lp.value is not None and lp.value > 0 else None
+        usable = plan and (long or lp.status == "optimal")
+        if usable and lp.x is not None and lp.violation <= PDLP_PLAN_VIOLATION:
+            return AggregateBound(value, lp=lp.x, model=v, exact=False)
+        return AggregateBound(value, exact=False)
     if most is not None:
         time_limit = lp_time(columns, time_limit, most)
     # the model's building and conversion count against the limit too

@@ -302,3 +302,20 @@ def test_a_stage_that_finds_no_plan_is_infeasible_only_when_a_conflict_confirms_
     else:
         assert r.status is SolveStatus.timeout_no_solution and r.explanation == ()
     assert r.best_bound == 12.0 and r.message == "no weekly plan within the group rules"
+
+
+def test_an_lp_too_slow_for_a_plan_still_gets_a_bound_from_pdlp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS expected far too slow and PDLP too slow to reach a point worth rounding: PDLP runs
+    in the bound's own share for a valid bound alone (no plan)."""
+    problem = tiny(days=3, agents=7, required={range(6, 14): 3, range(14, 22): 2})
+    inst = prepare(problem)
+    opts = SolveOptions(time_limit_s=10, workers=1, seed=0)
+    exact = aggregate_bound(inst, opts, 10)
+    monkeypatch.setattr("solver.bound.lp_expected", lambda columns: 1e6)
+    monkeypatch.setattr("solver.bound.pdlp_expected", lambda nonzeros: 1e6)
+    bound_only = aggregate_bound(inst, opts, 2.0, most=5.0)
+    assert bound_only.lp is None and not bound_only.exact
+    assert exact.value is not None and bound_only.value is not None
+    assert 0 < bound_only.value <= exact.value + 1e-6
