@@ -1,13 +1,13 @@
-"""Alembic environment: the service's tables (api.db), on the connection the service passes in,
-or on WFM_DATABASE_URL / the default SQLite file when run from the command line."""
+"""Alembic environment: the service's tables (api.store.db), on the connection the service passes
+in, or on WFM_DATABASE_URL / the default SQLite file when run from the command line."""
 
 from __future__ import annotations
 
 from logging.config import fileConfig
 
 from alembic import context
-from api.db import Base, make_engine
-from api.settings import Settings
+from api.service.settings import Settings
+from api.store.db import Base, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:

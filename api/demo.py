@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from api.cli.roster import outcome_table, solve_to_folder
 from api.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +25,6 @@ TIME_LIMIT_S = 75.0  # solver limit; loading, staffing and reports take a few se
 
 
 def main() -> int:
-    from api.cli_roster import _outcome_table, solve_to_folder
-
     console = Console()
     t0 = time.perf_counter()
     console.print(f"Solving {SCENARIO.relative_to(ROOT)} (time limit {TIME_LIMIT_S:g} s) ...")
@@ -35,7 +34,7 @@ def main() -> int:
         for problem in exc.problems:
             console.print(f"[red]error[/red] {escape(str(problem))}")
         return 2
-    console.print(_outcome_table(outcome, summary))
+    console.print(outcome_table(outcome, summary))
     for note in outcome.prepared.notes:
         console.print(f"note: {note}", highlight=False)
     if outcome.violations:

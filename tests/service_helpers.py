@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import httpx
 
-from api.db import make_engine
-from api.settings import Settings
+from api.service.settings import Settings
+from api.store.db import make_engine
 
 HERE = Path(__file__).resolve().parent
 TINY = HERE / "scenarios" / "tiny"

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.pipeline import prepare_scenario
+from api.pipeline.prepare import prepare_scenario
 from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.validate import validate
 from tests.scenario_helpers import pinned_on_leave

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -287,3 +288,17 @@ def test_console_script_has_no_traceback() -> None:
     )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "--volume" in r.stderr
+
+
+def test_help_lists_the_commands_in_their_order() -> None:
+    group = typer.main.get_command(app)
+    ctx = group.make_context("wfm", [], resilient_parsing=True)
+    assert group.list_commands(ctx) == [
+        "staffing",
+        "forecast",
+        "backtest",
+        "validate",
+        "solve",
+        "compare",
+        "serve",
+    ]

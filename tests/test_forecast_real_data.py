@@ -60,7 +60,7 @@ def test_seasonal_naive_reproduces_the_reference_protocol() -> None:
 
 
 def test_handle_time_on_the_call_level_month() -> None:
-    from api.history import load_history_csv
+    from api.pipeline.history import load_history_csv
 
     (h,) = load_history_csv(DATA / "feb1999_aht_30min.csv").values()
     settings = BacktestSettings(min_history_days=6, week_start=SUNDAY)

@@ -1,8 +1,10 @@
-"""The import rule: forecast and solver never import each other or api."""
+"""The import rules: forecast and solver never import each other or api; api has no import cycles,
+no unexplained imports inside functions and takes no private names from other modules."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,175 @@ def test_never_highspy_with_ortools() -> None:
     for package in ("forecast", "solver", "api"):
         for f in (ROOT / package).rglob("*.py"):
             assert "highspy" not in imported_packages(f), f
+
+
+# --------------------------------------------------------------------------- api's own structure
+def module_files(root: Path, package: str) -> dict[str, Path]:
+    """Every module of ``package`` (a folder under ``root``) by dotted name."""
+    files: dict[str, Path] = {}
+    for f in sorted((root / package).rglob("*.py")):
+        parts = list(f.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        files[".".join(parts)] = f
+    return files
+
+
+def import_nodes(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement of a file, and whether it is inside a function."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nested = {
+        id(n)
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        for n in ast.walk(f)
+    }
+    return [
+        (n, id(n) in nested) for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+    ]
+
+
+def absolute(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The absolute module a ``from ... import`` names (relative imports resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def import_graph(root: Path, package: str) -> dict[str, set[str]]:
+    """Module -> the modules of the same package it imports (at top level or in functions)."""
+    files = module_files(root, package)
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for module, path in files.items():
+        for node, _ in import_nodes(path):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                source = absolute(module, path.name == "__init__.py", node)
+                targets = [
+                    f"{source}.{a.name}" if f"{source}.{a.name}" in files else source
+                    for a in node.names
+                ]
+            graph[module].update(t for t in targets if t in files and t != module)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (its modules, the first repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                return [*path[path.index(n) :], n]
+            if n not in state and (found := visit(n)) is not None:
+                return found
+        path.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (found := visit(m)) is not None:
+            return found
+    return None
+
+
+def test_api_has_no_import_cycles() -> None:
+    graph = import_graph(ROOT, "api")
+    assert len(graph) > 40 and graph["api.store.jobs"], "the import graph looks empty"
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_cycle_checker_sees_a_cycle(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from pkg.sub import b\n")
+    (pkg / "a.py").write_text("def f():\n    from .sub.b import g\n")  # in a function, relative
+    (pkg / "sub" / "b.py").write_text("from ..c import x\n")
+    (pkg / "c.py").write_text("import pkg.a\nx = 1\n")
+    graph = import_graph(tmp_path, "pkg")
+    assert graph["pkg.a"] == {"pkg.sub.b"} and graph["pkg.sub"] == {"pkg.sub.b"}
+    assert find_cycle(graph) == ["pkg.a", "pkg.sub.b", "pkg.c", "pkg.a"]
+    (pkg / "c.py").write_text("x = 1\n")
+    assert find_cycle(import_graph(tmp_path, "pkg")) is None
+
+
+REASON = re.compile(r"#(?!\s*(?:noqa|type:|isort:|pragma))\s*\S+\s+\S+")
+
+
+def unexplained_function_imports(path: Path) -> list[int]:
+    """Lines of imports inside functions with no comment on that line or the one above saying
+    why (start-up time, an optional dependency ...)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        node.lineno
+        for node, nested in import_nodes(path)
+        if nested
+        and not any(REASON.search(lines[i]) for i in (node.lineno - 1, node.lineno - 2) if i >= 0)
+    ]
+
+
+def test_api_imports_inside_functions_say_why() -> None:
+    offenders = {
+        str(f.relative_to(ROOT)): lines
+        for f in module_files(ROOT, "api").values()
+        if (lines := unexplained_function_imports(f))
+    }
+    assert not offenders, f"imports inside functions need a comment saying why: {offenders}"
+
+
+def test_function_import_checker(tmp_path: Path) -> None:
+    f = tmp_path / "m.py"
+    f.write_text(
+        "import os\n"
+        "def a():\n    import json\n"
+        "def b():\n    import json  # noqa: F401\n"
+        "def c():\n    # optional dependency: only for plots\n    import json\n"
+        "def d():\n    import json  # start-up time\n",
+        encoding="utf-8",
+    )
+    assert unexplained_function_imports(f) == [3, 5]
+
+
+OUR_PACKAGES = ("api", "forecast", "solver")
+
+
+def private_imports(path: Path, module: str) -> list[str]:
+    """``from <ours> import _name``: a private name taken from another module."""
+    found = []
+    for node, _ in import_nodes(path):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = absolute(module, path.name == "__init__.py", node)
+        if source.split(".")[0] in OUR_PACKAGES:
+            found += [
+                f"{source}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
+    return found
+
+
+def test_api_imports_no_private_names() -> None:
+    offenders = {
+        m: bad for m, f in module_files(ROOT, "api").items() if (bad := private_imports(f, m))
+    }
+    assert not offenders, f"make these public or move them: {offenders}"
+
+
+def test_private_import_checker(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    f = tmp_path / "api" / "m.py"
+    f.write_text(
+        "from api.x import public, _hidden\nfrom solver.y import _z as z\n"
+        "from .w import _v\nfrom numpy import _private\nfrom api import __version__\n",
+        encoding="utf-8",
+    )
+    assert private_imports(f, "api.m") == ["api.x._hidden", "solver.y._z", "api.w._v"]

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.pipeline import evaluate, options_for, prepare_scenario, solve_prepared
+from api.pipeline.outcome import evaluate, options_for, solve_prepared
+from api.pipeline.prepare import prepare_scenario
 from api.reports import tables, write_outputs
 from solver.schema import RosterResult, SolveStatus
 from tests.scenario_helpers import pinned_on_leave

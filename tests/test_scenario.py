@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from api.errors import InputError
-from api.pipeline import options_for, prepare_scenario
-from api.scenario import LeaveKind, load_scenario
-from api.timewin import WindowError, parse_clock, parse_window
-from api.yamlsrc import load_tree
+from api.pipeline.outcome import options_for
+from api.pipeline.prepare import prepare_scenario
+from api.scenario.loader import load_scenario
+from api.scenario.models import LeaveKind
+from api.scenario.timewin import WindowError, parse_clock, parse_window
+from api.scenario.yamlsrc import load_tree
 from forecast.staffing import plan_arrays
 from solver.schema import DAY, ChannelKind, LeaveStatus
 

@@ -30,8 +30,8 @@ from service_helpers import (
 )
 from sqlalchemy import select
 
-from api.db import JobRow, make_engine, make_sessionmaker, migrate, session_scope
-from api.main import create_app
+from api.service.app import create_app
+from api.store.db import JobRow, make_engine, make_sessionmaker, migrate, session_scope
 
 OPERATION_IDS = {
     "getHealth",
@@ -554,7 +554,7 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from api.db import Base
+    from api.store.db import Base
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     migrate(engine)

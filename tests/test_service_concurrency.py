@@ -36,9 +36,9 @@ from service_helpers import (
     upload,
 )
 
-from api.limits import MAX_JSON_DEPTH, json_depth
-from api.main import create_app
-from api.yamlsrc import MAX_YAML_DEPTH, too_deep
+from api.scenario.yamlsrc import MAX_YAML_DEPTH, too_deep
+from api.service.app import create_app
+from api.service.limits import MAX_JSON_DEPTH, json_depth
 
 PG = os.environ.get("WFM_TEST_POSTGRES_URL")
 N = 12
@@ -84,15 +84,15 @@ def _client(tmp_path: Path, database: str | None, **extra: Any) -> TestClient:
 def test_queue_admission_never_overruns_the_limit(
     tmp_path: Path, database: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.jobs
+    import api.store.jobs
 
-    original = api.jobs.append_history
+    original = api.store.jobs.append_history
 
     def slow(row: Any, text: str) -> None:  # widen the gap between the count and the insert
         time.sleep(0.05)
         original(row, text)
 
-    monkeypatch.setattr(api.jobs, "append_history", slow)
+    monkeypatch.setattr(api.store.jobs, "append_history", slow)
     with _client(tmp_path, database, queue_size=5) as c:
         sid = upload(c, TINY, "tiny.yaml").json()["id"]
         got = _at_once(
@@ -206,7 +206,7 @@ def _free_port() -> int:
 def test_an_unexpected_error_is_a_500_with_an_id_and_the_connection_stays_usable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import api.routes.scenarios as routes
+    import api.service.routes.scenarios as routes
 
     def boom(*_: Any, **__: Any) -> Any:
         raise RuntimeError("simulated bug")

@@ -24,9 +24,9 @@ from service_helpers import (
     wait,
 )
 
-from api.db import JobRow, make_engine, make_sessionmaker, migrate, session_scope
-from api.main import create_app
-from api.settings import Settings
+from api.service.app import create_app
+from api.service.settings import Settings
+from api.store.db import JobRow, make_engine, make_sessionmaker, migrate, session_scope
 
 URL = os.environ.get("WFM_TEST_POSTGRES_URL")
 pytestmark = [
@@ -55,7 +55,7 @@ def test_migrations_match_the_models_on_postgresql(pg_settings: Settings) -> Non
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from api.db import Base
+    from api.store.db import Base
 
     engine = make_engine(pg_settings.effective_database_url)
     migrate(engine)

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from service_helpers import ADMIN, HR, TINY, upload
 from service_helpers import settings as service_settings
 
-from api.main import create_app
+from api.service.app import create_app
 
 CHECKS = [
     not_a_server_error,

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from api.csvio import write_csv
 from api.errors import InputError
-from api.pipeline import Outcome
+from api.pipeline.outcome import Outcome
+from api.reports import tables
+from api.scenario.csvio import write_csv
 
 __all__ = ["OUTPUT_FILES", "atomic_dir", "check_out_dir", "write_outputs"]
 
@@ -78,10 +79,11 @@ def write_outputs(
     on_file: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Write every output of the contract into ``out_dir`` (atomically); returns the names."""
-    from api.reports import tables
-    from api.reports.html import write_report
-    from api.reports.ics import write_calendars
-    from api.reports.xlsx import write_xlsx
+    # start-up time: the writers' libraries (jinja2, openpyxl, icalendar) load only when outputs
+    # are written, not for every `wfm` command that imports this package
+    from api.reports.html import write_report  # start-up time, as above
+    from api.reports.ics import write_calendars  # start-up time, as above
+    from api.reports.xlsx import write_xlsx  # start-up time, as above
 
     solved = o.result.status.value in ("optimal", "feasible")
     written: list[str] = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.csvio import write_csv
+from api.scenario.csvio import write_csv
 
 __all__ = ["Metric", "comparison_rows", "metrics", "write_comparison"]
 

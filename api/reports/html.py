@@ -19,9 +19,9 @@ import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from api.pipeline import Outcome
+from api.pipeline.outcome import Outcome
 from api.reports import tables
-from api.yamlsrc import display_path
+from api.scenario.yamlsrc import display_path
 from solver.schema import ShiftAssignment
 
 CHANNEL_COLOURS = ("#2f6fdf", "#1f9d6a", "#e08a1e", "#9b59b6", "#c0392b", "#16a2b8")

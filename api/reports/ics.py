@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from api.pipeline import Outcome
+from api.pipeline.outcome import Outcome
 from api.reports import tables
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from api.pipeline import Outcome, describe_slots, service_levels
-from api.plans import fmt
-from api.scenario import LeaveSpec
-from api.yamlsrc import display_path
+from api.pipeline.outcome import Outcome, service_levels
+from api.pipeline.plans import fmt
+from api.pipeline.prepare import describe_slots
+from api.scenario.models import LeaveSpec
+from api.scenario.yamlsrc import display_path
 from solver.schema import DAY, LeaveStatus, ShiftAssignment
 
 ROSTER_HEADER = ("agent_id", "name", "date", "shift_type", "start", "end", "paid_minutes")

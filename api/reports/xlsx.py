@@ -14,7 +14,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from api.pipeline import Outcome
+from api.pipeline.outcome import Outcome
 from api.reports import tables
 from solver.schema import ShiftAssignment
 

@@ -1,0 +1,275 @@
+"""Solves and comparisons: submit (202 + job id), poll, cancel, and read the outputs.
+
+Submitting a solve and reading rosters: planner or supervisor. Comparisons (what-ifs): planner.
+Tables answer JSON, or CSV when the Accept header prefers text/csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from sqlalchemy import func, select
+
+from api.service.deps import Planner, Reader, RunnerDep, SessionDep, SettingsDep
+from api.service.handlers import CONFLICT, ERROR_RESPONSES, NOT_FOUND, QUEUE_FULL
+from api.service.results import artifact, csv_models, wants_csv
+from api.service.schemas import (
+    ActivityRow,
+    CompareRequest,
+    ComparisonTable,
+    CoverageOut,
+    JobKind,
+    JobList,
+    JobOut,
+    JobStatus,
+    LeaveDecisionRow,
+    RosterRow,
+    SolveRequest,
+    SolveSummary,
+)
+from api.store.db import JobRow
+from api.store.jobs import get_job, job_out, submit_compare, submit_solve
+from api.store.scenarios import get_revision
+
+router = APIRouter(tags=["solves"], responses={**ERROR_RESPONSES, **NOT_FOUND})
+
+JobId = Annotated[str, Path(min_length=1, description="Job id from POST /solves")]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def _csv_or_json(accept: str | None, content: bytes, model: Any) -> Any:
+    if wants_csv(accept):
+        return Response(content, media_type="text/csv; charset=utf-8")
+    return csv_models(content, model)
+
+
+def _table_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": description + " (JSON, or CSV with Accept: text/csv)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **CONFLICT,
+    }
+
+
+@router.post(
+    "/solves",
+    operation_id="createSolve",
+    status_code=202,
+    response_model=JobOut,
+    responses={**QUEUE_FULL},
+)
+def create_solve(
+    body: SolveRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    caller: Reader,
+) -> JobOut:
+    """Queue a solve of a scenario revision; poll GET /solves/{id} for its progress."""
+    revision = get_revision(session, body.scenario_id, body.revision)
+    row = submit_solve(session, settings, body, revision, caller.label)
+    session.commit()
+    runner.wake()
+    return job_out(session, row)
+
+
+@router.post(
+    "/compare",
+    operation_id="createComparison",
+    status_code=202,
+    response_model=JobOut,
+    responses={**QUEUE_FULL},
+)
+def create_comparison(
+    body: CompareRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    caller: Planner,
+) -> JobOut:
+    """What-ifs of one scenario, solved as one job: each variant is the scenario with its
+    overrides merged in (like an extends: file); the job's comparison table puts their KPIs side
+    by side with deltas against the first."""
+    revision = get_revision(session, body.scenario_id, body.revision)
+    row = submit_compare(session, settings, body, revision, caller.label)
+    session.commit()
+    runner.wake()
+    return job_out(session, row)
+
+
+@router.get("/solves", operation_id="listSolves", response_model=JobList)
+def list_solves(
+    session: SessionDep,
+    _: Reader,
+    status: JobStatus | None = None,
+    kind: JobKind | None = None,
+    scenario_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> JobList:
+    """Jobs, newest first."""
+    stmt = select(JobRow)
+    if status is not None:
+        stmt = stmt.where(JobRow.status == status.value)
+    if kind is not None:
+        stmt = stmt.where(JobRow.kind == kind.value)
+    if scenario_id is not None:
+        stmt = stmt.where(JobRow.scenario_id == scenario_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(JobRow.created_at.desc(), JobRow.position.desc()).limit(limit).offset(offset)
+    ).all()
+    return JobList(items=[job_out(session, r) for r in rows], total=total)
+
+
+@router.get("/solves/{job_id}", operation_id="getSolve", response_model=JobOut)
+def get_solve(job_id: JobId, session: SessionDep, _: Reader) -> JobOut:
+    """Status and progress: phase, best objective, bound, gap, elapsed time; the result and
+    links to the outputs once finished."""
+    return job_out(session, get_job(session, job_id))
+
+
+@router.delete(
+    "/solves/{job_id}", operation_id="cancelSolve", response_model=JobOut, responses=CONFLICT
+)
+def cancel_solve(job_id: JobId, runner: RunnerDep, _: Reader) -> JobOut:
+    """Cancel a queued or running solve (or a whole comparison); its worker is stopped."""
+    return runner.cancel(job_id)
+
+
+@router.get(
+    "/solves/{job_id}/summary",
+    operation_id="getSolveSummary",
+    response_model=SolveSummary,
+    responses=CONFLICT,
+)
+def summary(job_id: JobId, session: SessionDep, _: Reader) -> SolveSummary:
+    """summary.json: status, objective, bound, gap, KPIs, penalties, explanation."""
+    row = artifact(session, get_job(session, job_id), "summary.json")
+    return SolveSummary.model_validate(json.loads(row.content))
+
+
+@router.get(
+    "/solves/{job_id}/roster",
+    operation_id="getSolveRoster",
+    response_model=list[RosterRow],
+    responses=_table_responses("One row per agent-day worked"),
+)
+def roster(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    return _csv_or_json(
+        accept, artifact(session, get_job(session, job_id), "roster.csv").content, RosterRow
+    )
+
+
+@router.get(
+    "/solves/{job_id}/activities",
+    operation_id="getSolveActivities",
+    response_model=list[ActivityRow],
+    responses=_table_responses("Briefings, work per channel, breaks, lunch, training, leave"),
+)
+def activities(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    return _csv_or_json(
+        accept,
+        artifact(session, get_job(session, job_id), "activities.csv").content,
+        ActivityRow,
+    )
+
+
+@router.get(
+    "/solves/{job_id}/coverage",
+    operation_id="getSolveCoverage",
+    response_model=list[CoverageOut],
+    responses=_table_responses("Required and scheduled agents, projected service level"),
+)
+def coverage(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    return _csv_or_json(
+        accept, artifact(session, get_job(session, job_id), "coverage.csv").content, CoverageOut
+    )
+
+
+@router.get(
+    "/solves/{job_id}/leave-decisions",
+    operation_id="getSolveLeaveDecisions",
+    response_model=list[LeaveDecisionRow],
+    responses=_table_responses("Every requested leave, granted or not, with the reason"),
+)
+def leave_decisions(
+    job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None
+) -> Any:
+    return _csv_or_json(
+        accept,
+        artifact(session, get_job(session, job_id), "leave_decisions.csv").content,
+        LeaveDecisionRow,
+    )
+
+
+@router.get(
+    "/solves/{job_id}/comparison",
+    operation_id="getSolveComparison",
+    response_model=ComparisonTable,
+    responses=_table_responses("KPIs of each variant, deltas against the first"),
+)
+def comparison(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    content = artifact(session, get_job(session, job_id), "comparison.csv").content
+    if wants_csv(accept):
+        return Response(content, media_type="text/csv; charset=utf-8")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    return ComparisonTable(header=rows[0] if rows else [], rows=rows[1:])
+
+
+def _file(media: str, description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": description, "content": {media: {"schema": {"type": "string"}}}},
+        **CONFLICT,
+    }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/solves/{job_id}/report",
+    operation_id="getSolveReport",
+    response_class=Response,
+    responses=_file("text/html", "The self-contained HTML report (a comparison's table)"),
+)
+def report(job_id: JobId, session: SessionDep, _: Reader) -> Response:
+    row = artifact(session, get_job(session, job_id), "report.html")
+    return Response(row.content, media_type="text/html; charset=utf-8")
+
+
+@router.get(
+    "/solves/{job_id}/xlsx",
+    operation_id="getSolveXlsx",
+    response_class=Response,
+    responses=_file(XLSX, "roster.xlsx: the agents x days grid and every table"),
+)
+def xlsx(job_id: JobId, session: SessionDep, _: Reader) -> Response:
+    row = artifact(session, get_job(session, job_id), "roster.xlsx")
+    return Response(
+        row.content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="roster-{job_id}.xlsx"'},
+    )
+
+
+@router.get(
+    "/solves/{job_id}/calendars/{agent_id}.ics",
+    operation_id="getSolveCalendar",
+    response_class=Response,
+    responses=_file("text/calendar", "One agent's shifts, breaks and leave (iCalendar)"),
+)
+def calendar(
+    job_id: JobId,
+    agent_id: Annotated[str, Path(min_length=1, max_length=100)],
+    session: SessionDep,
+    _: Reader,
+) -> Response:
+    row = artifact(session, get_job(session, job_id), f"calendars/{agent_id}.ics")
+    return Response(row.content, media_type="text/calendar; charset=utf-8")
