@@ -35,13 +35,13 @@ bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.run service
 
 lint: $(STAMP)
-	$(BIN)/ruff check forecast solver api tests benchmarks
-	$(BIN)/ruff format --check forecast solver api tests benchmarks
-	$(BIN)/mypy forecast solver api
+	$(BIN)/ruff check common forecast solver api tests benchmarks
+	$(BIN)/ruff format --check common forecast solver api tests benchmarks
+	$(BIN)/mypy common forecast solver api
 
 format: $(STAMP)
-	$(BIN)/ruff format forecast solver api tests benchmarks
-	$(BIN)/ruff check --fix forecast solver api tests benchmarks
+	$(BIN)/ruff format common forecast solver api tests benchmarks
+	$(BIN)/ruff check --fix common forecast solver api tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-output

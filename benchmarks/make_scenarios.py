@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.demand import generate
-from forecast.schema import ChannelKind, StaffingTargets
+from common.enums import ChannelKind
+from forecast.schema import StaffingTargets
 from forecast.staffing import plan_arrays
 
 ROOT = Path(__file__).resolve().parent.parent

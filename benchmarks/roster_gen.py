@@ -17,6 +17,7 @@ from datetime import date
 import numpy as np
 
 from benchmarks.demand import intraday_shape
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.deferred import deferred_due, deferred_requirement
 from forecast.erlang import required_agents
 from solver.schema import (
@@ -24,12 +25,9 @@ from solver.schema import (
     Agent,
     BreakRule,
     Channel,
-    ChannelKind,
     Contract,
     DeferredWork,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     RoleRequirement,
     RosterProblem,
     Rules,

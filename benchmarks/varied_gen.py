@@ -20,17 +20,15 @@ from datetime import timedelta
 import numpy as np
 
 from benchmarks.roster_gen import START, _curve, _messages
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.erlang import required_agents
 from solver.schema import (
     DAY,
     Agent,
     BreakRule,
     Channel,
-    ChannelKind,
     Contract,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     RoleRequirement,
     RosterProblem,
     Rules,

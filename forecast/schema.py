@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, time
-from enum import StrEnum
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from common.enums import ChannelKind
 
 __all__ = [
     "ChannelKind",
@@ -16,14 +17,6 @@ __all__ = [
     "Projection",
     "StaffingTargets",
 ]
-
-
-class ChannelKind(StrEnum):
-    """How a channel's contacts are served."""
-
-    voice = "voice"
-    chat = "chat"
-    deferred = "deferred"
 
 
 class StaffingTargets(BaseModel):

@@ -13,6 +13,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
+
 __all__ = [
     "Agent",
     "BreakRule",
@@ -49,12 +51,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChannelKind(StrEnum):
-    voice = "voice"
-    chat = "chat"
-    deferred = "deferred"
 
 
 class BreakRule(_Model):
@@ -225,21 +221,6 @@ class Agent(_Model):
         "after 0 when it crosses midnight): for rest at the start",
     )
     prior_consecutive_days: int = Field(0, ge=0, description="Days worked in a row before")
-
-
-class LeaveKind(StrEnum):
-    annual = "annual"
-    sick = "sick"
-    training = "training"
-    meeting = "meeting"
-    unpaid = "unpaid"
-    day_off_request = "day_off_request"
-    other = "other"
-
-
-class LeaveStatus(StrEnum):
-    approved = "approved"
-    requested = "requested"
 
 
 class Leave(_Model):

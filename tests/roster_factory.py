@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from common.enums import ChannelKind
 from solver.schema import (
     Agent,
     BreakRule,
     Channel,
-    ChannelKind,
     Contract,
     RosterProblem,
     Rules,

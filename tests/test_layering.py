@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"forecast": {"solver", "api"}, "solver": {"forecast", "api"}}
+FORBIDDEN = {
+    "common": {"forecast", "solver", "api"},
+    "forecast": {"solver", "api"},
+    "solver": {"forecast", "api"},
+}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -220,3 +224,28 @@ def test_private_import_checker(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert private_imports(f, "api.m") == ["api.x._hidden", "solver.y._z", "api.w._v"]
+
+
+def test_shared_kinds_and_rule_ids_are_defined_once() -> None:
+    """ChannelKind, LeaveKind and LeaveStatus live in common.enums only; the soft rule ids a
+    scenario may switch off are the solver's own list, and the scenario reference names them
+    all."""
+    from api.scenario import models
+    from common import enums
+    from forecast import schema as forecast_schema
+    from solver import schema as solver_schema
+    from solver.rule_ids import SOFT_RULES
+
+    shared = {"ChannelKind", "LeaveKind", "LeaveStatus"}
+    where = {
+        f"{path.relative_to(ROOT)}:{node.name}"
+        for package in ("common", "forecast", "solver", "api")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name in shared
+    }
+    assert where == {f"common/enums.py:{name}" for name in shared}
+    assert forecast_schema.ChannelKind is solver_schema.ChannelKind is enums.ChannelKind
+    assert models.SOFT_RULES is SOFT_RULES
+    reference = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
+    assert [r for r in SOFT_RULES if f"`{r}`" not in reference] == []

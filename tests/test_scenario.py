@@ -15,11 +15,11 @@ from api.errors import InputError
 from api.pipeline.outcome import options_for
 from api.pipeline.prepare import prepare_scenario
 from api.scenario.loader import load_scenario
-from api.scenario.models import LeaveKind
 from api.scenario.timewin import WindowError, parse_clock, parse_window
 from api.scenario.yamlsrc import load_tree
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.staffing import plan_arrays
-from solver.schema import DAY, ChannelKind, LeaveStatus
+from solver.schema import DAY
 
 HERE = Path(__file__).resolve().parent
 SMALL = HERE / "scenarios" / "small" / "small.yaml"

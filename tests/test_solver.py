@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from roster_factory import flat_requirement, shift_type, tiny
 
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions, apply_options
 from solver.prep import prepare
@@ -20,12 +21,9 @@ from solver.schema import (
     BreakRule,
     BreakTime,
     Channel,
-    ChannelKind,
     Contract,
     DeferredWork,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     Pinned,
     RoleRequirement,
     RosterProblem,

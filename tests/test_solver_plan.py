@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+from common.enums import ChannelKind
 from solver.bound import aggregate_bound
 from solver.days import solve_day
 from solver.master import MasterPlan, families
 from solver.options import SolveOptions
 from solver.plan import deferred_plan, rounded_plan
 from solver.prep import prepare
-from solver.schema import Channel, ChannelKind, SolveStatus
+from solver.schema import Channel, SolveStatus
 from solver.solve import solve
 from solver.validate import validate
 from tests.roster_factory import tiny

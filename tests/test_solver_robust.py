@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from ortools.sat.python import cp_model
 
+from common.enums import LeaveKind, LeaveStatus
 from solver import budget
 from solver.bound import aggregate_bound, pdlp_expected, use_pdlp
 from solver.greedy import fill_idle
@@ -16,17 +17,7 @@ from solver.model import build_aggregate
 from solver.options import SolveOptions
 from solver.plan import rounded_plan
 from solver.prep import prepare, week_bounds
-from solver.schema import (
-    DAY,
-    Agent,
-    BreakRule,
-    Contract,
-    Leave,
-    LeaveKind,
-    LeaveStatus,
-    RosterProblem,
-    SolveStatus,
-)
+from solver.schema import DAY, Agent, BreakRule, Contract, Leave, RosterProblem, SolveStatus
 from solver.solve import solve
 from solver.units import OBJECTIVE_SCALE
 from solver.validate import validate

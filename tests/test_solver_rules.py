@@ -12,6 +12,7 @@ import pytest
 from ortools.sat.python import cp_model
 from roster_factory import MONDAY, flat_requirement, shift_type, tiny
 
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from solver.constraints import AGENT, AGGREGATE, CORE, Rule
 from solver.model import build_exact, set_objective, solve_cp
 from solver.options import SolveOptions
@@ -22,12 +23,9 @@ from solver.schema import (
     Agent,
     BreakRule,
     Channel,
-    ChannelKind,
     Contract,
     DeferredWork,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     Pinned,
     RequestKind,
     RoleRequirement,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from roster_factory import flat_requirement, shift_type, tiny
 
+from common.enums import ChannelKind
 from solver.disaggregate import disaggregate
 from solver.greedy import greedy_channels
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.refine import state_of
-from solver.schema import Agent, BreakRule, Channel, ChannelKind, RoleRequirement
+from solver.schema import Agent, BreakRule, Channel, RoleRequirement
 from solver.solve import _replace_breaks
 
 OPTIONS = SolveOptions(time_limit_s=5, workers=2, seed=0)

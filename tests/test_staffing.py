@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from common.enums import ChannelKind
 from forecast.erlang import erlang_a, offered_load, required_agents, service_level
-from forecast.schema import ChannelKind, IntervalForecast, StaffingTargets
+from forecast.schema import IntervalForecast, StaffingTargets
 from forecast.staffing import (
     after_shrinkage,
     plan_arrays,

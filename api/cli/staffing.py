@@ -15,7 +15,8 @@ from api.cli.common import app, out, reports_input_errors
 from api.errors import InputError, Problem
 from api.pipeline.demand import load_forecast_csv
 from api.pipeline.plans import PLAN_HEADER, ChannelResult, fmt, plan_rows, write_plan_csv
-from forecast.schema import ChannelKind, IntervalForecast, StaffingTargets
+from common.enums import ChannelKind
+from forecast.schema import IntervalForecast, StaffingTargets
 from forecast.staffing import PlanArrays, plan_arrays
 
 _OPTION_OF_FIELD = {

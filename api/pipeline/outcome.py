@@ -12,19 +12,14 @@ import numpy as np
 
 from api.errors import InputError
 from api.pipeline.prepare import ChannelDemand, Prepared
-from api.scenario.models import (
-    ChannelKind,
-    Scenario,
-)
+from api.scenario.models import Scenario
 from api.scenario.yamlsrc import display_path
+from common.enums import ChannelKind, LeaveStatus
 from forecast.deferred import deferred_due, on_time_share
 from forecast.staffing import project_arrays, weighted
 from solver.errors import ProblemError
 from solver.options import SolveOptions
-from solver.schema import (
-    LeaveStatus,
-    RosterResult,
-)
+from solver.schema import RosterResult
 from solver.solve import Progress, solve
 from solver.validate import validate
 

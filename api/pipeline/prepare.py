@@ -40,7 +40,6 @@ from api.pipeline.demand import load_forecast_csv
 from api.pipeline.history import load_history_csv
 from api.scenario.loader import load_scenario
 from api.scenario.models import (
-    ChannelKind,
     ChannelSpec,
     LeaveSpec,
     LoadedScenario,
@@ -50,10 +49,10 @@ from api.scenario.models import (
 )
 from api.scenario.timewin import DAY, parse_clock, parse_weekdays
 from api.scenario.yamlsrc import display_path
+from common.enums import ChannelKind, LeaveStatus
 from forecast.deferred import DeferredInfeasibleError, deferred_due
 from forecast.from_history import aggregate, forecast_from_history
 from forecast.history import DEFAULT_QUEUE
-from forecast.schema import ChannelKind as TargetKind
 from forecast.schema import IntervalForecast, StaffingTargets
 from forecast.staffing import PlanArrays, plan_arrays
 from solver.prep import prepare as solver_prepare
@@ -64,8 +63,6 @@ from solver.schema import (
     Contract,
     DeferredWork,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     Pinned,
     RoleRequirement,
     RosterProblem,
@@ -73,7 +70,6 @@ from solver.schema import (
     ShiftType,
     Weights,
 )
-from solver.schema import ChannelKind as SolverKind
 
 __all__ = ["ChannelDemand", "Prepared", "describe_slots", "prepare_scenario"]
 
@@ -230,7 +226,7 @@ def _targets(s: Scenario, ch: ChannelSpec) -> StaffingTargets:
         m = parse_clock(ch.overnight_deadline)
         night = time(m // 60, m % 60)
     return StaffingTargets(
-        kind=TargetKind(ch.kind.value),
+        kind=ch.kind,
         service_level=None if deferred or sl is None else sl.target,
         answer_seconds=20.0 if sl is None else sl.answer_seconds,
         max_occupancy=ch.max_occupancy,
@@ -452,8 +448,8 @@ def _leave(loaded: LoadedScenario, problems: list[Problem]) -> tuple[list[Leave]
             out.append(
                 Leave(
                     agent_id=lv.agent_id,
-                    kind=LeaveKind(lv.kind.value),
-                    status=LeaveStatus(lv.status.value),
+                    kind=lv.kind,
+                    status=lv.status,
                     start=start,
                     end=end,
                     whole_days=lv.whole_days,
@@ -592,7 +588,7 @@ def build(loaded: LoadedScenario) -> Prepared:
             channels.append(
                 Channel(
                     id=ch.id,
-                    kind=SolverKind.deferred,
+                    kind=ChannelKind.deferred,
                     required=tuple(int(x) for x in required),
                     min_staff=floor,
                     open=open_,
@@ -603,7 +599,7 @@ def build(loaded: LoadedScenario) -> Prepared:
             channels.append(
                 Channel(
                     id=ch.id,
-                    kind=SolverKind(ch.kind.value),
+                    kind=ch.kind,
                     required=tuple(int(x) for x in required),
                     min_staff=floor,
                     open=open_,

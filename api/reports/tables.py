@@ -14,7 +14,8 @@ from api.pipeline.plans import fmt
 from api.pipeline.prepare import describe_slots
 from api.scenario.models import LeaveSpec
 from api.scenario.yamlsrc import display_path
-from solver.schema import DAY, LeaveStatus, ShiftAssignment
+from common.enums import LeaveStatus
+from solver.schema import DAY, ShiftAssignment
 
 ROSTER_HEADER = ("agent_id", "name", "date", "shift_type", "start", "end", "paid_minutes")
 ACTIVITY_HEADER = ("agent_id", "date", "activity", "start", "end", "channel")

@@ -13,7 +13,6 @@ from api.scenario.models import (
     WHEN_WORDS,
     AgentSpec,
     BreakSpec,
-    ChannelKind,
     ChannelSpec,
     ContractSpec,
     LeaveSpec,
@@ -31,6 +30,7 @@ from api.scenario.timewin import (
     parse_weekdays,
 )
 from api.scenario.yamlsrc import display_path
+from common.enums import ChannelKind
 
 __all__ = ["check_scenario"]
 

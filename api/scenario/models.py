@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +35,8 @@ from api.scenario.timewin import (
     parse_window,
 )
 from api.scenario.yamlsrc import Tree
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
+from solver.rule_ids import SOFT_RULES
 
 __all__ = [
     "SOFT_RULES",
@@ -50,17 +51,6 @@ __all__ = [
     "window_mask",
 ]
 
-SOFT_RULES = (
-    "coverage.under",
-    "coverage.over",
-    "deferred.late",
-    "leave.request_denied",
-    "preference.shift_type",
-    "days_off.consecutive",
-    "fairness.weekend",
-    "fairness.night",
-    "fairness.late",
-)
 AGENT_COLUMNS = ("id", "name", "team", "contract", "skills", "roles")
 AGENT_OPTIONAL = ("preferred_shift_types", "unavailable_days", "night_shifts")
 LEAVE_COLUMNS = ("agent_id", "start", "end", "kind", "status")
@@ -192,12 +182,6 @@ _Date = date
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChannelKind(StrEnum):
-    voice = "voice"
-    chat = "chat"
-    deferred = "deferred"
 
 
 class Horizon(_Spec):
@@ -489,21 +473,6 @@ class AgentSpec(_Spec):
             _, _, level = s.partition(":")
             out.append(int(level) if level.strip().isdigit() else 1)
         return tuple(out)
-
-
-class LeaveKind(StrEnum):
-    annual = "annual"
-    sick = "sick"
-    training = "training"
-    meeting = "meeting"
-    unpaid = "unpaid"
-    day_off_request = "day_off_request"
-    other = "other"
-
-
-class LeaveStatus(StrEnum):
-    approved = "approved"
-    requested = "requested"
 
 
 class LeaveSpec(_Spec):

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from api.errors import ConflictError, InputError, Problem
 from api.pipeline.outcome import Outcome, evaluate, on_time
 from api.pipeline.prepare import describe_slots, prepare_scenario
-from api.scenario.models import LeaveKind
 from api.service.schemas import (
     ChannelImpact,
     IntervalChange,
@@ -41,9 +40,9 @@ from api.store.jobs import get_job
 from api.store.leave import get_leave, spec_of, text_of
 from api.store.scenarios import materialize, scratch
 from api.store.worker import scenario_entry
-from forecast.schema import ChannelKind
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.staffing import project_arrays, weighted
-from solver.schema import DAY, LeaveStatus, RosterResult
+from solver.schema import DAY, RosterResult
 from solver.solve import problem_hash
 
 __all__ = ["leave_impact", "load_outcome"]

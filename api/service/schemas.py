@@ -14,8 +14,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.scenario.models import DateOrTime, Horizon, LeaveKind, LeaveStatus
-from forecast.schema import ChannelKind, IntervalForecast, StaffingTargets
+from api.scenario.models import DateOrTime, Horizon
+from common.enums import ChannelKind, LeaveKind, LeaveStatus
+from forecast.schema import IntervalForecast, StaffingTargets
 from forecast.select import MODEL_NAMES
 from solver.schema import SolveStatus
 

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from api.errors import InputError, NotFoundError, Problem
 from api.scenario.csvio import read_rows
 from api.scenario.loader import describe_error
-from api.scenario.models import LEAVE_COLUMNS, LEAVE_OPTIONAL, LeaveSpec, LeaveStatus
+from api.scenario.models import LEAVE_COLUMNS, LEAVE_OPTIONAL, LeaveSpec
 from api.store.db import LeaveRow, utcnow
+from common.enums import LeaveStatus
 
 __all__ = [
     "import_leave",

@@ -20,13 +20,12 @@ from __future__ import annotations
 from datetime import date
 
 from benchmarks.public.curtois_qu import CQInstance, Grid
+from common.enums import LeaveKind, LeaveStatus
 from solver.schema import (
     DAY,
     Agent,
     Contract,
     Leave,
-    LeaveKind,
-    LeaveStatus,
     RequestKind,
     RosterProblem,
     Rules,

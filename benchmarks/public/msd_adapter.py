@@ -19,17 +19,9 @@ from __future__ import annotations
 from datetime import date
 
 from benchmarks.public.shift_design import DAY, MSDInstance, Shift
+from common.enums import ChannelKind
 from solver.design import DesignedShift
-from solver.schema import (
-    Agent,
-    Channel,
-    ChannelKind,
-    Contract,
-    RosterProblem,
-    Rules,
-    ShiftType,
-    Weights,
-)
+from solver.schema import Agent, Channel, Contract, RosterProblem, Rules, ShiftType, Weights
 from solver.soft import SOFT_RULES
 
 __all__ = ["START", "to_problem", "to_shifts"]

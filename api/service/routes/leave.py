@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import ValidationError
 
 from api.errors import InputError, Problem
-from api.scenario.models import LeaveStatus
 from api.service.deps import HR, AnyRole, SessionDep, SettingsDep
 from api.service.handlers import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from api.service.impact import leave_impact
@@ -34,6 +33,7 @@ from api.store.leave import (
     update_status,
 )
 from api.store.scenarios import get_revision
+from common.enums import LeaveStatus
 
 router = APIRouter(tags=["leave"], responses={**ERROR_RESPONSES, **NOT_FOUND})
 
