@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.service.deps import Planner, Reader, RunnerDep, SessionDep, SettingsDep
 from api.service.handlers import CONFLICT, ERROR_RESPONSES, NOT_FOUND, QUEUE_FULL
@@ -31,7 +32,7 @@ from api.service.schemas import (
     SolveRequest,
     SolveSummary,
 )
-from api.store.db import JobRow
+from api.store.db import ArtifactRow, JobRow
 from api.store.jobs import get_job, job_out, submit_compare, submit_solve
 from api.store.scenarios import get_revision
 
@@ -45,6 +46,16 @@ def _csv_or_json(accept: str | None, content: bytes, model: Any) -> Any:
     if wants_csv(accept):
         return Response(content, media_type="text/csv; charset=utf-8")
     return csv_models(content, model)
+
+
+def _stored(session: Session, job_id: str, name: str) -> ArtifactRow:
+    """A finished job's stored file (404 for an unknown job, 409 while it has none)."""
+    return artifact(session, get_job(session, job_id), name)
+
+
+def _table(session: Session, job_id: str, name: str, model: Any, accept: str | None) -> Any:
+    """A stored CSV table as CSV or as JSON rows of ``model``, as the Accept header asks."""
+    return _csv_or_json(accept, _stored(session, job_id, name).content, model)
 
 
 def _table_responses(description: str) -> dict[int | str, dict[str, Any]]:
@@ -151,7 +162,7 @@ def cancel_solve(job_id: JobId, runner: RunnerDep, _: Reader) -> JobOut:
 )
 def summary(job_id: JobId, session: SessionDep, _: Reader) -> SolveSummary:
     """summary.json: status, objective, bound, gap, KPIs, penalties, explanation."""
-    row = artifact(session, get_job(session, job_id), "summary.json")
+    row = _stored(session, job_id, "summary.json")
     return SolveSummary.model_validate(json.loads(row.content))
 
 
@@ -162,9 +173,7 @@ def summary(job_id: JobId, session: SessionDep, _: Reader) -> SolveSummary:
     responses=_table_responses("One row per agent-day worked"),
 )
 def roster(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
-    return _csv_or_json(
-        accept, artifact(session, get_job(session, job_id), "roster.csv").content, RosterRow
-    )
+    return _table(session, job_id, "roster.csv", RosterRow, accept)
 
 
 @router.get(
@@ -174,11 +183,7 @@ def roster(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader =
     responses=_table_responses("Briefings, work per channel, breaks, lunch, training, leave"),
 )
 def activities(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
-    return _csv_or_json(
-        accept,
-        artifact(session, get_job(session, job_id), "activities.csv").content,
-        ActivityRow,
-    )
+    return _table(session, job_id, "activities.csv", ActivityRow, accept)
 
 
 @router.get(
@@ -188,9 +193,7 @@ def activities(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHead
     responses=_table_responses("Required and scheduled agents, projected service level"),
 )
 def coverage(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
-    return _csv_or_json(
-        accept, artifact(session, get_job(session, job_id), "coverage.csv").content, CoverageOut
-    )
+    return _table(session, job_id, "coverage.csv", CoverageOut, accept)
 
 
 @router.get(
@@ -202,11 +205,7 @@ def coverage(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader
 def leave_decisions(
     job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None
 ) -> Any:
-    return _csv_or_json(
-        accept,
-        artifact(session, get_job(session, job_id), "leave_decisions.csv").content,
-        LeaveDecisionRow,
-    )
+    return _table(session, job_id, "leave_decisions.csv", LeaveDecisionRow, accept)
 
 
 @router.get(
@@ -216,7 +215,7 @@ def leave_decisions(
     responses=_table_responses("KPIs of each variant, deltas against the first"),
 )
 def comparison(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
-    content = artifact(session, get_job(session, job_id), "comparison.csv").content
+    content = _stored(session, job_id, "comparison.csv").content
     if wants_csv(accept):
         return Response(content, media_type="text/csv; charset=utf-8")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
@@ -240,7 +239,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     responses=_file("text/html", "The self-contained HTML report (a comparison's table)"),
 )
 def report(job_id: JobId, session: SessionDep, _: Reader) -> Response:
-    row = artifact(session, get_job(session, job_id), "report.html")
+    row = _stored(session, job_id, "report.html")
     return Response(row.content, media_type="text/html; charset=utf-8")
 
 
@@ -251,7 +250,7 @@ def report(job_id: JobId, session: SessionDep, _: Reader) -> Response:
     responses=_file(XLSX, "roster.xlsx: the agents x days grid and every table"),
 )
 def xlsx(job_id: JobId, session: SessionDep, _: Reader) -> Response:
-    row = artifact(session, get_job(session, job_id), "roster.xlsx")
+    row = _stored(session, job_id, "roster.xlsx")
     return Response(
         row.content,
         media_type=XLSX,
@@ -271,5 +270,5 @@ def calendar(
     session: SessionDep,
     _: Reader,
 ) -> Response:
-    row = artifact(session, get_job(session, job_id), f"calendars/{agent_id}.ics")
+    row = _stored(session, job_id, f"calendars/{agent_id}.ics")
     return Response(row.content, media_type="text/calendar; charset=utf-8")
