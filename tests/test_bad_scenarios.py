@@ -23,6 +23,14 @@ CASES: dict[str, tuple[str, ...]] = {
         "leave_unknown_agent.csv:3 column agent_id",
         "unknown agent 'Z99'",
     ),
+    # every problem at once: the YAML's own errors stop the full cross-check, yet the leave
+    # file's unknown agent is still reported with them
+    "several_problems.yaml": (
+        "several_problems.yaml:5 channels[phone].servce_level",
+        "several_problems.yaml:8 shift_types[early].start.earliest",
+        "leave_unknown_agent.csv:3 column agent_id",
+        "unknown agent 'Z99'",
+    ),
     "leave_ends_before_start.yaml": (
         "leave_backwards.csv:2 column end",
         "ends (2026-12-07) before it starts (2026-12-08)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 from api.errors import Problem
 from api.scenario.models import (
@@ -29,7 +30,7 @@ from api.scenario.timewin import (
     parse_clock,
     parse_weekdays,
 )
-from api.scenario.yamlsrc import display_path
+from api.scenario.yamlsrc import Tree, display_path
 from common.enums import ChannelKind
 
 __all__ = ["check_scenario"]
@@ -40,6 +41,33 @@ def _hint(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     listing = ", ".join(known) if len(known) <= 12 else ", ".join(known[:12]) + ", ..."
     return (f"; did you mean {close[0]!r}?" if close else "") + f" (known: {listing})"
+
+
+def unknown_agent(agent_id: str, ids: list[str]) -> str:
+    return f"unknown agent {agent_id!r}" + _hint(agent_id, ids)
+
+
+def agent_references(tree: Tree, plain: Any) -> list[Problem]:
+    """Leave and pinned rows naming an agent the scenario does not have, from the raw data: the
+    one cross-check reported alongside validation errors (which stop the full check), so that a
+    leave file's unknown agent is not hidden by a typo in the YAML. Nothing when the agents
+    themselves do not read as a list of ids."""
+    agents = plain.get("agents") if isinstance(plain, dict) else None
+    if not isinstance(agents, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("id"), str) for a in agents
+    ):
+        return []
+    ids = [a["id"] for a in agents]
+    problems: list[Problem] = []
+    for key in ("leave", "pinned"):
+        rows = plain.get(key)
+        for i, row in enumerate(rows if isinstance(rows, list) else []):
+            agent_id = row.get("agent_id") if isinstance(row, dict) else None
+            if isinstance(agent_id, str) and agent_id not in ids:
+                problems.append(
+                    Problem(tree.where((key, i, "agent_id")), unknown_agent(agent_id, ids))
+                )
+    return problems
 
 
 class _Checker:
@@ -354,7 +382,7 @@ class _Checker:
     def agent_ref(self, loc: tuple[str | int, ...], agent_id: str) -> bool:
         ids = [a.id for a in self.s.agents]
         if agent_id not in ids:
-            self.bad(loc, f"unknown agent {agent_id!r}" + _hint(agent_id, ids))
+            self.bad(loc, unknown_agent(agent_id, ids))
             return False
         return True
 
