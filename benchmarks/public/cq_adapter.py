@@ -21,6 +21,7 @@ from datetime import date
 
 from benchmarks.public.curtois_qu import CQInstance, Grid
 from common.enums import LeaveKind, LeaveStatus
+from solver.rule_ids import SOFT_RULES
 from solver.schema import (
     DAY,
     Agent,
@@ -35,7 +36,6 @@ from solver.schema import (
     ShiftType,
     Weights,
 )
-from solver.soft import SOFT_RULES
 
 __all__ = ["START", "to_grid", "to_problem"]
 

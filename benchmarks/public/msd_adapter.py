@@ -21,8 +21,8 @@ from datetime import date
 from benchmarks.public.shift_design import DAY, MSDInstance, Shift
 from common.enums import ChannelKind
 from solver.design import DesignedShift
+from solver.rule_ids import SOFT_RULES
 from solver.schema import Agent, Channel, Contract, RosterProblem, Rules, ShiftType, Weights
-from solver.soft import SOFT_RULES
 
 __all__ = ["START", "to_problem", "to_shifts"]
 
