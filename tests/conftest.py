@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+"""This folder: the shared helpers (roster_factory, scenario_helpers, ...) and test data; the
+tests themselves sit in sub-folders that mirror the packages (forecast/, solver/, api/cli/, ...)
+and import the helpers by bare name, so the folder is put on the path."""
+ROOT = TESTS.parent
 SHARED = ROOT.parent / "shared"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(TESTS))
 
 
 def shared_file(*parts: str) -> Path:

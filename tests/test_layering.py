@@ -249,3 +249,15 @@ def test_shared_kinds_and_rule_ids_are_defined_once() -> None:
     assert models.SOFT_RULES is SOFT_RULES
     reference = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
     assert [r for r in SOFT_RULES if f"`{r}`" not in reference] == []
+
+
+def test_tests_mirror_the_packages() -> None:
+    """Tests sit in folders named after what they test (forecast/, solver/, api/<sub-package>/,
+    benchmarks/); only this whole-repository check stays at the top."""
+    tests = ROOT / "tests"
+    loose = sorted(p.name for p in tests.glob("test_*.py") if p.name != "test_layering.py")
+    assert not loose, f"tests outside a package folder: {loose}"
+    for path in tests.rglob("test_*.py"):
+        folder = path.parent.relative_to(tests)
+        if folder.parts:
+            assert (ROOT / folder).is_dir(), f"{path.relative_to(ROOT)}: no package {folder}"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT
 from service_helpers import ADMIN, KEYS, SMALL, SUPERVISOR, TINY, upload, wait, wait_for_status
 
-ROOT = Path(__file__).resolve().parent.parent
 _SCRIPT = Path(sys.executable).parent / "wfm"
 WFM = (
     [str(_SCRIPT)]

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from ortools.sat.python import cp_model
+from roster_factory import MONDAY, shift_type, tiny
 
 from common.enums import LeaveKind, LeaveStatus
 from solver import budget
@@ -21,7 +22,6 @@ from solver.schema import DAY, Agent, BreakRule, Contract, Leave, RosterProblem,
 from solver.solve import solve
 from solver.units import OBJECTIVE_SCALE
 from solver.validate import validate
-from tests.roster_factory import MONDAY, shift_type, tiny
 
 WEDNESDAY = MONDAY + timedelta(days=2)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TESTS
 
 from api.errors import InputError
 from api.pipeline.outcome import options_for
@@ -21,7 +22,7 @@ from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.staffing import plan_arrays
 from solver.schema import DAY
 
-HERE = Path(__file__).resolve().parent
+HERE = TESTS
 SMALL = HERE / "scenarios" / "small" / "small.yaml"
 SCENARIOS = HERE.parent / "scenarios"
 

@@ -11,17 +11,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import TESTS
 from openpyxl import load_workbook
+from scenario_helpers import pinned_on_leave
 from typer.testing import CliRunner
 
 from api.cli import app
 from api.pipeline.prepare import prepare_scenario
 from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.validate import validate
-from tests.scenario_helpers import pinned_on_leave
 
 runner = CliRunner()
-HERE = Path(__file__).resolve().parent
+HERE = TESTS
 SMALL = HERE / "scenarios" / "small" / "small.yaml"
 CHROMIUM = Path("/usr/bin/chromium")
 TIME_LIMIT = "6"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+from roster_factory import tiny
+
 from common.enums import ChannelKind
 from solver.bound import aggregate_bound
 from solver.days import solve_day
@@ -16,7 +18,6 @@ from solver.prep import prepare
 from solver.schema import Channel, SolveStatus
 from solver.solve import solve
 from solver.validate import validate
-from tests.roster_factory import tiny
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TESTS
+from scenario_helpers import pinned_on_leave
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -19,9 +21,8 @@ from api.pipeline.outcome import evaluate, options_for, solve_prepared
 from api.pipeline.prepare import prepare_scenario
 from api.reports import tables, write_outputs
 from solver.schema import RosterResult, SolveStatus
-from tests.scenario_helpers import pinned_on_leave
 
-HERE = Path(__file__).resolve().parent
+HERE = TESTS
 SMALL = HERE / "scenarios" / "small" / "small.yaml"
 runner = CliRunner()
 

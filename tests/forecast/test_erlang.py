@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import mpmath as mp
 import numpy as np
 import pytest
+from conftest import TESTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from queue_sim import simulate
@@ -26,7 +26,7 @@ from forecast.erlang import (
 
 # --------------------------------------------------------------------------- reference file
 def _reference_rows() -> list[dict[str, float]]:
-    path = Path(__file__).parent / "data" / "erlang_c_reference.csv"
+    path = TESTS / "data" / "erlang_c_reference.csv"
     with path.open() as fh:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 

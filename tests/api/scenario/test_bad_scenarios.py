@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import TESTS
 from typer.testing import CliRunner
 
 from api.cli import app
 
 runner = CliRunner()
-BAD = Path(__file__).resolve().parent / "bad_scenarios"
+BAD = TESTS / "bad_scenarios"
 
 # file -> substrings the error output must contain (the place and what was expected)
 CASES: dict[str, tuple[str, ...]] = {

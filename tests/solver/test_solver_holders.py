@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from roster_factory import tiny
+
 from solver.greedy import greedy_breaks, greedy_channels
 from solver.holders import holders_roster
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.refine import state_of
 from solver.schema import Agent, RoleRequirement
-from tests.roster_factory import tiny
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
 

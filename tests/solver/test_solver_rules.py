@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from ortools.sat.python import cp_model
 from roster_factory import MONDAY, flat_requirement, shift_type, tiny
 
@@ -547,7 +547,7 @@ def _literal_ids(method: str) -> dict[str, set[str]]:
     """Rule ids passed as a string literal first argument to ``<obj>.<method>(...)`` in the
     solver's source -> the files that pass them."""
     found: dict[str, set[str]] = {}
-    for path in sorted((Path(__file__).resolve().parent.parent / "solver").rglob("*.py")):
+    for path in sorted((ROOT / "solver").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)

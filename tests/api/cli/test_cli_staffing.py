@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from api.cli import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str) -> tuple[int, str, str]:
