@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from api.service.settings import Settings
+from api.settings import Settings
 from api.store.db import make_engine
 
 HERE = Path(__file__).resolve().parent

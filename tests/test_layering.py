@@ -261,3 +261,19 @@ def test_tests_mirror_the_packages() -> None:
         folder = path.parent.relative_to(tests)
         if folder.parts:
             assert (ROOT / folder).is_dir(), f"{path.relative_to(ROOT)}: no package {folder}"
+
+
+def test_api_sub_packages_have_no_cycle() -> None:
+    """The sub-packages depend one way: e.g. the service uses the store, never the reverse."""
+    graph = import_graph(ROOT, "api")
+    packages: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        source = ".".join(module.split(".")[:2])
+        packages.setdefault(source, set())
+        for target in imported:
+            target = ".".join(target.split(".")[:2])
+            if target != source:
+                packages[source].add(target)
+    assert "api.store" in packages["api.service"]  # the graph sees the packages
+    cycle = find_cycle(packages)
+    assert cycle is None, "sub-packages of api import each other: " + " -> ".join(cycle or [])

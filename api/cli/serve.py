@@ -13,7 +13,7 @@ from pydantic_settings import SettingsError
 
 from api.cli.common import app, err, reports_input_errors
 from api.errors import InputError, Problem
-from api.service.settings import Settings
+from api.settings import Settings
 
 
 @app.command(name="serve")

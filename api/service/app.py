@@ -15,7 +15,7 @@ from api.service import handlers, openapi
 from api.service.deps import Services
 from api.service.limits import BodySizeLimit, Guard
 from api.service.routes import calculators, health, leave, scenarios, solves
-from api.service.settings import Settings
+from api.settings import Settings
 from api.store.db import make_engine, make_sessionmaker, migrate
 from api.store.runner import JobRunner
 

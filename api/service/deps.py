@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import AuthenticationError, PermissionDeniedError
-from api.service.settings import Role, Settings
+from api.settings import Role, Settings
 from api.store.runner import JobRunner
 
 __all__ = [

@@ -29,8 +29,6 @@ from api.pipeline.prepare import describe_slots, prepare_scenario
 from api.service.schemas import (
     ChannelImpact,
     IntervalChange,
-    JobKind,
-    JobStatus,
     LeaveImpactRequest,
     LeaveImpactResponse,
     RequestImpact,
@@ -38,6 +36,7 @@ from api.service.schemas import (
 from api.store.db import ArtifactRow, JobRow, RevisionRow
 from api.store.jobs import get_job
 from api.store.leave import get_leave, spec_of, text_of
+from api.store.models import JobKind, JobStatus
 from api.store.scenarios import materialize, scratch
 from api.store.worker import scenario_entry
 from common.enums import ChannelKind, LeaveKind, LeaveStatus

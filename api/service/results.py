@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, NotFoundError
-from api.service.schemas import JobKind, JobStatus
 from api.store.db import ArtifactRow, JobRow
+from api.store.models import JobKind, JobStatus
 
 __all__ = ["artifact", "csv_models", "wants_csv"]
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.scenario.models import DateOrTime, Horizon
+from api.store.models import (
+    MAX_ID,
+    InputModel,
+    JobOut,
+    ProblemOut,
+)
 from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from forecast.schema import IntervalForecast, StaffingTargets
 from forecast.select import MODEL_NAMES
@@ -25,23 +30,10 @@ MAX_INTERVALS = 366 * 96
 MAX_TRAFFIC_ERLANGS = 10_000.0
 MAX_HISTORY_ROWS = 200_000
 MAX_SECONDS = 86_400.0
-MAX_ID = 2**31 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # --------------------------------------------------------------------------- errors
-class ProblemOut(BaseModel):
-    """One thing wrong with the input: where (file, line, key path or field) and what."""
-
-    where: str = Field(description="File:line and key path, CSV column, or request field")
-    message: str = Field(description="What is wrong and what was expected")
-    file: str | None = Field(None, description="The file, when the problem is in a file")
-    line: int | None = Field(None, description="The line in that file (1-based)")
-    path: str | None = Field(None, description="Key path (YAML) or column (CSV) or field")
 
 
 class ErrorBody(BaseModel):
@@ -61,7 +53,7 @@ class ErrorBody(BaseModel):
 
 
 # --------------------------------------------------------------------------- calculators
-class StaffingRequest(_In):
+class StaffingRequest(InputModel):
     """A staffing calculation: a whole forecast, or one interval (volume, aht_seconds,
     interval_minutes)."""
 
@@ -132,7 +124,7 @@ class StaffingRequest(_In):
         )
 
 
-class HistoryRow(_In):
+class HistoryRow(InputModel):
     """One interval of contact history."""
 
     interval_start: datetime = Field(description="Local start (or with a UTC offset + timezone)")
@@ -144,7 +136,7 @@ class HistoryRow(_In):
     queue: str | None = Field(None, max_length=100, description="Queue (default: one queue)")
 
 
-class ForecastRequest(_In):
+class ForecastRequest(InputModel):
     """A forecast from history: rows as JSON, or the text of a history CSV file."""
 
     history: list[HistoryRow] | None = Field(
@@ -191,7 +183,7 @@ class ForecastResponse(BaseModel):
 
 
 # --------------------------------------------------------------------------- scenarios
-class ScenarioUpload(_In):
+class ScenarioUpload(InputModel):
     """A scenario as JSON: its files by relative path (text), and which one is the scenario."""
 
     main_file: str = Field(
@@ -254,146 +246,7 @@ class ScenarioList(BaseModel):
     total: int
 
 
-class FileChange(StrEnum):
-    added = "added"
-    removed = "removed"
-    changed = "changed"
-    unchanged = "unchanged"
-
-
-class FileDiff(BaseModel):
-    path: str
-    change: FileChange
-    diff: str = Field("", description="Unified diff of the text (empty when unchanged)")
-
-
-class ScenarioDiff(BaseModel):
-    scenario_id: int
-    from_revision: int
-    to_revision: int
-    files: list[FileDiff]
-
-
 # --------------------------------------------------------------------------- jobs
-class JobStatus(StrEnum):
-    queued = "queued"
-    running = "running"
-    finished = "finished"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
-class JobKind(StrEnum):
-    solve = "solve"
-    compare = "compare"
-
-
-class SolveRequest(_In):
-    """Solve one revision of a scenario."""
-
-    scenario_id: int = Field(ge=1, le=MAX_ID, description="Scenario id")
-    revision: int | None = Field(
-        None, ge=1, le=MAX_ID, description="Revision number (default: latest)"
-    )
-    time_limit_s: float | None = Field(
-        None, gt=0, description="Solver time limit (default: the service's or the scenario's)"
-    )
-    workers: int | None = Field(None, ge=1, le=64, description="CP-SAT threads")
-    include_stored_leave: bool = Field(
-        True,
-        description="Add the leave records imported through /leave (for the scenario's agents) "
-        "to the scenario's own leave",
-    )
-
-
-class Variant(_In):
-    """A what-if: overrides deep-merged onto the base scenario like an ``extends:`` file."""
-
-    name: str = Field(min_length=1, max_length=100, description="Label in the comparison")
-    overrides: dict[str, Any] = Field(
-        default_factory=dict,
-        description='Keys of a scenario file, e.g. {"channels": [{"id": "phone", "demand": '
-        '{"volume_scale": 1.15}}]}',
-    )
-
-
-class CompareRequest(_In):
-    """Several what-ifs of one scenario, solved as one job with a comparison table."""
-
-    scenario_id: int = Field(ge=1, le=MAX_ID)
-    revision: int | None = Field(None, ge=1, le=MAX_ID, description="Revision (default: latest)")
-    variants: list[Variant] = Field(
-        min_length=1,
-        max_length=10,
-        description="The what-ifs; the base scenario itself comes first unless "
-        "include_base is false",
-    )
-    include_base: bool = Field(True, description="Solve the unchanged scenario first, as 'base'")
-    time_limit_s: float | None = Field(None, gt=0, description="Time limit of each solve")
-    workers: int | None = Field(None, ge=1, le=64)
-    include_stored_leave: bool = True
-
-    @model_validator(mode="after")
-    def _names(self) -> Self:
-        names = [v.name for v in self.variants] + (["base"] if self.include_base else [])
-        if len(set(names)) != len(names):
-            raise ValueError("variants: every name must be different (and not 'base')")
-        if len(names) < 2:
-            raise ValueError("variants: a comparison needs at least two scenarios")
-        return self
-
-
-class Progress(BaseModel):
-    phase: str = Field(description="queued, preparing, the solver's phase, writing outputs ...")
-    best_objective: float | None = None
-    best_bound: float | None = None
-    gap: float | None = Field(None, description="(objective - bound) / objective")
-    elapsed_s: float | None = Field(None, description="Seconds since the worker started")
-    time_limit_s: float | None = None
-    message: str = ""
-
-
-class ResultInfo(BaseModel):
-    status: SolveStatus
-    objective: float | None = None
-    best_bound: float | None = None
-    gap: float | None = None
-    wall_time_s: float | None = None
-    explanation: list[dict[str, Any]] = Field(
-        default_factory=list, description="Conflicting rules, when infeasible"
-    )
-
-
-class JobError(BaseModel):
-    message: str
-    problems: list[ProblemOut] = Field(default_factory=list)
-
-
-class JobOut(BaseModel):
-    """A solve or comparison job."""
-
-    id: str
-    kind: JobKind
-    status: JobStatus
-    scenario_id: int
-    revision: int
-    variant: str | None = Field(None, description="Name of the what-if (comparison variants)")
-    parent_id: str | None = Field(None, description="The comparison this variant belongs to")
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    attempt: int = Field(description="Times a worker has started it")
-    queue_position: int | None = Field(None, description="1: next to start (queued jobs)")
-    cancel_requested: bool = False
-    progress: Progress
-    result: ResultInfo | None = None
-    error: JobError | None = None
-    applied_leave: list[int] = Field(
-        default_factory=list, description="Ids of stored leave records the solve included"
-    )
-    children: list[str] = Field(default_factory=list, description="Variant job ids (compare)")
-    history: list[str] = Field(default_factory=list, description="What happened, with times")
-    links: dict[str, str] = Field(default_factory=dict, description="Where its outputs are")
 
 
 class JobList(BaseModel):
@@ -464,7 +317,7 @@ class ComparisonTable(BaseModel):
 
 
 # --------------------------------------------------------------------------- leave
-class LeaveImport(_In):
+class LeaveImport(InputModel):
     """Leave records as JSON (the same fields as a leave.csv row)."""
 
     records: list[dict[str, Any]] = Field(
@@ -504,11 +357,11 @@ class LeaveList(BaseModel):
     total: int
 
 
-class LeaveUpdate(_In):
+class LeaveUpdate(InputModel):
     status: LeaveStatus = Field(description="approved or requested")
 
 
-class LeaveRequestIn(_In):
+class LeaveRequestIn(InputModel):
     """Leave an agent asks for (not stored)."""
 
     agent_id: str = Field(min_length=1, max_length=100)
@@ -517,7 +370,7 @@ class LeaveRequestIn(_In):
     kind: LeaveKind = LeaveKind.annual
 
 
-class LeaveImpactRequest(_In):
+class LeaveImpactRequest(InputModel):
     """Leave to evaluate against a roster before anyone approves it."""
 
     solve_id: str | None = Field(

@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, InputError, NotFoundError, Problem, QueueFullError
 from api.scenario.loader import load_scenario
-from api.service.schemas import (
+from api.settings import Settings
+from api.store.db import (
+    JobRow,
+    RevisionRow,
+    append_history,
+    exclusive,
+    utcnow,
+)
+from api.store.models import (
     CompareRequest,
     JobError,
     JobKind,
@@ -37,14 +45,6 @@ from api.service.schemas import (
     Progress,
     ResultInfo,
     SolveRequest,
-)
-from api.service.settings import Settings
-from api.store.db import (
-    JobRow,
-    RevisionRow,
-    append_history,
-    exclusive,
-    utcnow,
 )
 from api.store.scenarios import check_references, materialize, relocate, scratch
 from api.store.worker import VARIANT_FILE

@@ -20,12 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.reports.compare import write_comparison
-from api.service.schemas import (
-    JobKind,
-    JobOut,
-    JobStatus,
-)
-from api.service.settings import Settings
+from api.settings import Settings
 from api.store.db import (
     ArtifactRow,
     JobRow,
@@ -34,6 +29,7 @@ from api.store.db import (
     utcnow,
 )
 from api.store.jobs import TERMINAL_VALUES, cancel_job, get_job, job_out, recover_interrupted
+from api.store.models import JobKind, JobOut, JobStatus
 from api.store.worker import run_job
 
 __all__ = ["JobRunner"]

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session, selectinload
 from api.errors import InputError, NotFoundError, Problem
 from api.pipeline.prepare import Prepared, prepare_scenario
 from api.scenario.yamlsrc import depth_problem, too_deep
-from api.service.schemas import FileChange, FileDiff, ScenarioDiff
 from api.store.db import FileRow, RevisionRow, ScenarioRow, exclusive, utcnow
+from api.store.models import FileChange, FileDiff, ScenarioDiff
 
 __all__ = [
     "MAX_FILES",

@@ -37,7 +37,6 @@ from api.reports import tables, write_outputs
 from api.scenario.loader import load_scenario
 from api.scenario.models import LeaveSpec
 from api.scenario.yamlsrc import display_path
-from api.service.schemas import JobStatus
 from api.store.db import (
     ArtifactRow,
     JobRow,
@@ -49,6 +48,7 @@ from api.store.db import (
     utcnow,
 )
 from api.store.leave import leave_csv, leave_for_agents, spec_of, text_of
+from api.store.models import JobStatus
 from api.store.scenarios import materialize, relocate
 
 __all__ = [

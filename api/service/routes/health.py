@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from api.service.deps import SessionDep, SettingsDep
-from api.service.schemas import Health, JobKind, JobStatus
+from api.service.schemas import Health
 from api.store.db import JobRow
+from api.store.models import JobKind, JobStatus
 
 router = APIRouter(tags=["service"])
 

@@ -21,13 +21,13 @@ from api.service.schemas import (
     ErrorBody,
     FileOut,
     RevisionOut,
-    ScenarioDiff,
     ScenarioList,
     ScenarioOut,
     ScenarioOverview,
     ScenarioUpload,
 )
 from api.store.db import RevisionRow, ScenarioRow
+from api.store.models import ScenarioDiff
 from api.store.scenarios import (
     MAX_FILES,
     add_revision,

@@ -20,20 +20,16 @@ from api.service.handlers import CONFLICT, ERROR_RESPONSES, NOT_FOUND, QUEUE_FUL
 from api.service.results import artifact, csv_models, wants_csv
 from api.service.schemas import (
     ActivityRow,
-    CompareRequest,
     ComparisonTable,
     CoverageOut,
-    JobKind,
     JobList,
-    JobOut,
-    JobStatus,
     LeaveDecisionRow,
     RosterRow,
-    SolveRequest,
     SolveSummary,
 )
 from api.store.db import ArtifactRow, JobRow
 from api.store.jobs import get_job, job_out, submit_compare, submit_solve
+from api.store.models import CompareRequest, JobKind, JobOut, JobStatus, SolveRequest
 from api.store.scenarios import get_revision
 
 router = APIRouter(tags=["solves"], responses={**ERROR_RESPONSES, **NOT_FOUND})

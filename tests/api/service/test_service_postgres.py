@@ -25,7 +25,7 @@ from service_helpers import (
 )
 
 from api.service.app import create_app
-from api.service.settings import Settings
+from api.settings import Settings
 from api.store.db import JobRow, make_engine, make_sessionmaker, migrate, session_scope
 
 URL = os.environ.get("WFM_TEST_POSTGRES_URL")
