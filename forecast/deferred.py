@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecast.erlang import FloatArray, IntArray, _array
+from forecast.erlang import FloatArray, IntArray, checked_array
 
 __all__ = [
     "DeferredInfeasibleError",
@@ -89,10 +89,10 @@ def deferred_due(
     """
     if n_intervals < 0:
         raise ValueError("n_intervals: must be >= 0")
-    _array("interval_s", interval_s, low=0.0, low_inclusive=False)
-    _array("deadline_s", deadline_s, low=0.0, low_inclusive=False)
+    checked_array("interval_s", interval_s, low=0.0, low_inclusive=False)
+    checked_array("deadline_s", deadline_s, low=0.0, low_inclusive=False)
     if overnight_deadline_s is not None:
-        _array(
+        checked_array(
             "overnight_deadline_s",
             overnight_deadline_s,
             low=0.0,
@@ -299,11 +299,11 @@ def deferred_requirement(
     earliest-deadline-first run, and where it would miss a deadline the plan falls back to the
     pointwise maximum of the joint and per-class plans, then to their sum (always feasible).
     """
-    vol = np.atleast_1d(_array("volume", volume, low=0.0))
+    vol = np.atleast_1d(checked_array("volume", volume, low=0.0))
     if vol.ndim != 1:
         raise ValueError("volume: expected one value per interval (a 1-d array)")
     aht = np.broadcast_to(
-        np.atleast_1d(_array("aht_s", aht_s, low=0.0, low_inclusive=False)), vol.shape
+        np.atleast_1d(checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)), vol.shape
     ).astype(np.float64)
     n = vol.size
     mask = _staffed_mask(staffed, n)

@@ -43,7 +43,7 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- input checks
-def _array(
+def checked_array(
     name: str,
     value: ArrayLike,
     *,
@@ -99,9 +99,9 @@ def _where(mask: NDArray[np.bool_]) -> str:
 # --------------------------------------------------------------------------- Erlang B / C
 def offered_load(volume: ArrayLike, aht_s: ArrayLike, interval_s: ArrayLike) -> FloatArray:
     """Offered load in Erlangs: ``volume * aht_s / interval_s``."""
-    v = _array("volume", volume, low=0.0)
-    h = _array("aht_s", aht_s, low=0.0, low_inclusive=False)
-    i = _array("interval_s", interval_s, low=0.0, low_inclusive=False)
+    v = checked_array("volume", volume, low=0.0)
+    h = checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)
+    i = checked_array("interval_s", interval_s, low=0.0, low_inclusive=False)
     return np.asarray(v * h / i, dtype=np.float64)
 
 
@@ -143,21 +143,21 @@ def _erlang_b_inverse_flat(traffic: FloatArray, agents: IntArray) -> FloatArray:
     return out
 
 
-def _erlang_b_flat(traffic: FloatArray, agents: IntArray) -> FloatArray:
+def erlang_b_flat(traffic: FloatArray, agents: IntArray) -> FloatArray:
     """Erlang B for flat arrays (see ``_erlang_b_inverse_flat``)."""
     return np.asarray(1.0 / _erlang_b_inverse_flat(traffic, agents), dtype=np.float64)
 
 
 def erlang_b(traffic: ArrayLike, agents: ArrayLike) -> FloatArray:
     """Blocking probability of the Erlang loss system M/M/N/N (stable recursion)."""
-    a = _array("traffic", traffic, low=0.0)
-    n = _array("agents", agents, low=0.0, integer=True)
+    a = checked_array("traffic", traffic, low=0.0)
+    n = checked_array("agents", agents, low=0.0, integer=True)
     a, n = np.broadcast_arrays(a, n)
-    flat = _erlang_b_flat(a.ravel().astype(np.float64), n.ravel().astype(np.int64))
+    flat = erlang_b_flat(a.ravel().astype(np.float64), n.ravel().astype(np.int64))
     return flat.reshape(a.shape)
 
 
-def _erlang_c_from_b(a: FloatArray, n: FloatArray, b: FloatArray) -> FloatArray:
+def erlang_c_from_b(a: FloatArray, n: FloatArray, b: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         c = n * b / (n - a * (1.0 - b))
     return np.where(n > a, c, 1.0)
@@ -165,14 +165,14 @@ def _erlang_c_from_b(a: FloatArray, n: FloatArray, b: FloatArray) -> FloatArray:
 
 def erlang_c(traffic: ArrayLike, agents: ArrayLike) -> FloatArray:
     """Probability that a caller waits (Erlang C); 1 where ``agents <= traffic`` (unstable)."""
-    a = _array("traffic", traffic, low=0.0)
-    n = _array("agents", agents, low=0.0, integer=True)
+    a = checked_array("traffic", traffic, low=0.0)
+    n = checked_array("agents", agents, low=0.0, integer=True)
     a, n = np.broadcast_arrays(a, n)
     b = erlang_b(a, n)
-    return np.asarray(_erlang_c_from_b(a, n, b), dtype=np.float64)
+    return np.asarray(erlang_c_from_b(a, n, b), dtype=np.float64)
 
 
-def _sl_from_c(
+def sl_from_c(
     c: FloatArray, a: FloatArray, n: FloatArray, aht: FloatArray, answer: FloatArray
 ) -> FloatArray:
     with np.errstate(over="ignore", invalid="ignore"):
@@ -180,7 +180,7 @@ def _sl_from_c(
     return np.where(n > a, np.clip(sl, 0.0, 1.0), 0.0)
 
 
-def _asa_from_c(c: FloatArray, a: FloatArray, n: FloatArray, aht: FloatArray) -> FloatArray:
+def asa_from_c(c: FloatArray, a: FloatArray, n: FloatArray, aht: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         w = c * aht / (n - a)
     return np.where(n > a, w, np.inf)
@@ -193,29 +193,29 @@ def service_level(
 
     ``1 - C * exp(-(N - A) * answer_s / aht_s)``; 0 where the queue is unstable (N <= A).
     """
-    a = _array("traffic", traffic, low=0.0)
-    n = _array("agents", agents, low=0.0, integer=True)
-    h = _array("aht_s", aht_s, low=0.0, low_inclusive=False)
-    t = _array("answer_s", answer_s, low=0.0)
+    a = checked_array("traffic", traffic, low=0.0)
+    n = checked_array("agents", agents, low=0.0, integer=True)
+    h = checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)
+    t = checked_array("answer_s", answer_s, low=0.0)
     a, n, h, t = np.broadcast_arrays(a, n, h, t)
-    c = _erlang_c_from_b(a, n, erlang_b(a, n))
-    return np.asarray(np.where(a == 0, 1.0, _sl_from_c(c, a, n, h, t)), dtype=np.float64)
+    c = erlang_c_from_b(a, n, erlang_b(a, n))
+    return np.asarray(np.where(a == 0, 1.0, sl_from_c(c, a, n, h, t)), dtype=np.float64)
 
 
 def asa(traffic: ArrayLike, agents: ArrayLike, aht_s: ArrayLike) -> FloatArray:
     """Erlang C average speed of answer in seconds (mean wait of all callers); inf if N <= A."""
-    a = _array("traffic", traffic, low=0.0)
-    n = _array("agents", agents, low=0.0, integer=True)
-    h = _array("aht_s", aht_s, low=0.0, low_inclusive=False)
+    a = checked_array("traffic", traffic, low=0.0)
+    n = checked_array("agents", agents, low=0.0, integer=True)
+    h = checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)
     a, n, h = np.broadcast_arrays(a, n, h)
-    c = _erlang_c_from_b(a, n, erlang_b(a, n))
-    return np.asarray(np.where(a == 0, 0.0, _asa_from_c(c, a, n, h)), dtype=np.float64)
+    c = erlang_c_from_b(a, n, erlang_b(a, n))
+    return np.asarray(np.where(a == 0, 0.0, asa_from_c(c, a, n, h)), dtype=np.float64)
 
 
 def occupancy(traffic: ArrayLike, agents: ArrayLike) -> FloatArray:
     """Share of agents' time spent handling contacts (Erlang C): ``min(1, A / N)``, 0 if N = 0."""
-    a = _array("traffic", traffic, low=0.0)
-    n = _array("agents", agents, low=0.0, integer=True)
+    a = checked_array("traffic", traffic, low=0.0)
+    n = checked_array("agents", agents, low=0.0, integer=True)
     a, n = np.broadcast_arrays(a, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         occ = np.where(n > 0, np.minimum(1.0, a / n), 0.0)
@@ -336,11 +336,11 @@ def erlang_a(
 
     As patience grows these tend to Erlang C. ``N = 0`` means nobody is answered.
     """
-    a_ = _array("traffic", traffic, low=0.0)
-    n_ = _array("agents", agents, low=0.0, integer=True)
-    h_ = _array("aht_s", aht_s, low=0.0, low_inclusive=False)
-    p_ = _array("patience_s", patience_s, low=0.0, low_inclusive=False)
-    t_ = _array("answer_s", answer_s, low=0.0)
+    a_ = checked_array("traffic", traffic, low=0.0)
+    n_ = checked_array("agents", agents, low=0.0, integer=True)
+    h_ = checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)
+    p_ = checked_array("patience_s", patience_s, low=0.0, low_inclusive=False)
+    t_ = checked_array("answer_s", answer_s, low=0.0)
     A, n, h, pat, t = (
         np.array(x, dtype=np.float64) for x in np.broadcast_arrays(a_, n_, h_, p_, t_)
     )
@@ -362,7 +362,7 @@ def erlang_a(
         An, nn, hn, pn, tn = (x[live] for x in (A, n, h, pat, t))
         a = nn * pn / hn
         b = An * pn / hn
-        blk = _erlang_b_flat(An, nn.astype(np.int64))
+        blk = erlang_b_flat(An, nn.astype(np.int64))
         peak, i0, i1, ir, iab, it = _erlang_a_integrals(a, b, tn / pn)
         log_j = np.log(a) + peak + np.log(i0)
         # P(wait) = 1 / (1 + (1/B - 1) / J), computed in logs (1/B - 1 may overflow)
@@ -601,25 +601,27 @@ def required_agents(
     Under Erlang C the answer is the smallest N > A (the queue must be stable). Zero volume needs
     zero agents. Returns an int64 array of the broadcast shape.
     """
-    vol = _array("volume", volume, low=0.0)
-    aht = _array("aht_s", aht_s, low=0.0, low_inclusive=False)
-    ivl = _array("interval_s", interval_s, low=0.0, low_inclusive=False)
+    vol = checked_array("volume", volume, low=0.0)
+    aht = checked_array("aht_s", aht_s, low=0.0, low_inclusive=False)
+    ivl = checked_array("interval_s", interval_s, low=0.0, low_inclusive=False)
     sl = (
         None
         if sl_target is None
-        else _array("sl_target", sl_target, low=0.0, low_inclusive=False, high=1.0)
+        else checked_array("sl_target", sl_target, low=0.0, low_inclusive=False, high=1.0)
     )
-    ans = _array("answer_s", answer_s, low=0.0)
-    occ = _array("max_occupancy", max_occupancy, low=0.0, low_inclusive=False, high=1.0)
+    ans = checked_array("answer_s", answer_s, low=0.0)
+    occ = checked_array("max_occupancy", max_occupancy, low=0.0, low_inclusive=False, high=1.0)
     masa = (
-        None if max_asa_s is None else _array("max_asa_s", max_asa_s, low=0.0, low_inclusive=False)
+        None
+        if max_asa_s is None
+        else checked_array("max_asa_s", max_asa_s, low=0.0, low_inclusive=False)
     )
     pat = (
         None
         if patience_s is None
-        else _array("patience_s", patience_s, low=0.0, low_inclusive=False)
+        else checked_array("patience_s", patience_s, low=0.0, low_inclusive=False)
     )
-    conc = _array("concurrency", concurrency, low=1.0, integer=True)
+    conc = checked_array("concurrency", concurrency, low=1.0, integer=True)
     arrays = [vol, aht, ivl, ans, occ, conc]
     arrays += [x for x in (sl, masa, pat) if x is not None]
     shape = np.broadcast_shapes(*(x.shape for x in arrays))

@@ -20,13 +20,13 @@ from forecast.deferred import backlog, deferred_due, deferred_requirement, on_ti
 from forecast.erlang import (
     FloatArray,
     IntArray,
-    _array,
-    _asa_from_c,
-    _erlang_b_flat,
-    _erlang_c_from_b,
-    _sl_from_c,
+    asa_from_c,
+    checked_array,
     erlang_a,
+    erlang_b_flat,
+    erlang_c_from_b,
     required_agents,
+    sl_from_c,
 )
 from forecast.schema import ChannelKind, ChannelPlan, IntervalForecast, Projection, StaffingTargets
 
@@ -82,8 +82,8 @@ def productive_of(scheduled: ArrayLike, shrinkage: float) -> IntArray:
 
 
 def _clean(volume: ArrayLike, aht_s: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    vol = np.atleast_1d(_array("volume", volume, low=0.0))
-    aht = np.broadcast_to(np.atleast_1d(_array("aht_s", aht_s, low=0.0)), vol.shape).copy()
+    vol = np.atleast_1d(checked_array("volume", volume, low=0.0))
+    aht = np.broadcast_to(np.atleast_1d(checked_array("aht_s", aht_s, low=0.0)), vol.shape).copy()
     bad = (aht <= 0) & (vol > 0)
     if bad.any():
         i = int(np.argmax(bad))
@@ -103,9 +103,9 @@ def _queue_performance(
         return sl, asa_s, occ, ab
     a, n, h = traffic[live], servers[live], aht[live]
     if targets.patience_seconds is None:
-        c = _erlang_c_from_b(a, n, _erlang_b_flat(a, n.astype(np.int64)))
-        sl[live] = _sl_from_c(c, a, n, h, np.full_like(a, targets.answer_seconds))
-        asa_s[live] = _asa_from_c(c, a, n, h)
+        c = erlang_c_from_b(a, n, erlang_b_flat(a, n.astype(np.int64)))
+        sl[live] = sl_from_c(c, a, n, h, np.full_like(a, targets.answer_seconds))
+        asa_s[live] = asa_from_c(c, a, n, h)
         with np.errstate(divide="ignore", invalid="ignore"):
             occ[live] = np.where(n > 0, np.minimum(1.0, a / n), 1.0)
     else:
@@ -143,7 +143,7 @@ def plan_arrays(
     overnight deadline).
     """
     vol, aht = _clean(volume, aht_s)
-    _array("interval_s", interval_s, low=0.0, low_inclusive=False)
+    checked_array("interval_s", interval_s, low=0.0, low_inclusive=False)
     k = targets.concurrency
     traffic = vol * aht / interval_s
     if targets.kind is ChannelKind.deferred:
@@ -223,7 +223,7 @@ def project_arrays(
     False when ``agents`` already counts only agents available for contacts.
     """
     vol, aht = _clean(volume, aht_s)
-    n = np.broadcast_to(np.atleast_1d(_array("agents", agents, low=0.0)), vol.shape)
+    n = np.broadcast_to(np.atleast_1d(checked_array("agents", agents, low=0.0)), vol.shape)
     prod = productive_of(n, targets.shrinkage if apply_shrinkage else 0.0)
     if targets.kind is ChannelKind.deferred:
         assert targets.deadline_minutes is not None

@@ -189,7 +189,7 @@ def test_function_import_checker(tmp_path: Path) -> None:
     assert unexplained_function_imports(f) == [3, 5]
 
 
-OUR_PACKAGES = ("api", "forecast", "solver")
+OUR_PACKAGES = ("api", "common", "forecast", "solver")
 
 
 def private_imports(path: Path, module: str) -> list[str]:
@@ -208,9 +208,10 @@ def private_imports(path: Path, module: str) -> list[str]:
     return found
 
 
-def test_api_imports_no_private_names() -> None:
+@pytest.mark.parametrize("package", ["common", "forecast", "solver", "api"])
+def test_no_private_names_taken_across_modules(package: str) -> None:
     offenders = {
-        m: bad for m, f in module_files(ROOT, "api").items() if (bad := private_imports(f, m))
+        m: bad for m, f in module_files(ROOT, package).items() if (bad := private_imports(f, m))
     }
     assert not offenders, f"make these public or move them: {offenders}"
 
