@@ -6,7 +6,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from api.service.settings import Settings
+from api.settings import Settings
 from api.store.db import Base, make_engine
 
 config = context.config
