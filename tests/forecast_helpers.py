@@ -100,3 +100,20 @@ def merge(records: HistoryRecords, factor: int) -> HistoryRecords:
         offered=[float(c) for c in counts],
         handle_time_seconds=[None] * len(starts),
     )
+
+
+def write_history(path: Path, rec: HistoryRecords, queue: str | None = None) -> Path:
+    """A history CSV as the CLI and scenario files read it."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["interval_start", "offered", "handle_time_seconds"] + (["queue"] if queue else [])
+        )
+        for t, v, h in zip(rec.interval_start, rec.offered, rec.handle_time_seconds, strict=True):
+            row = [
+                t.isoformat(timespec="minutes"),
+                "" if v is None else f"{v:g}",
+                "" if h is None else h,
+            ]
+            w.writerow(row + ([queue] if queue else []))
+    return path

@@ -43,30 +43,41 @@ def _hint(name: str, known: list[str]) -> str:
     return (f"; did you mean {close[0]!r}?" if close else "") + f" (known: {listing})"
 
 
-def unknown_agent(agent_id: str, ids: list[str]) -> str:
-    return f"unknown agent {agent_id!r}" + _hint(agent_id, ids)
+def unknown(kind: str, name: str, known: list[str]) -> str:
+    """ "unknown contract 'x'; did you mean 'y'? (known: ...)" """
+    return f"unknown {kind} {name!r}" + _hint(name, known)
 
 
-def agent_references(tree: Tree, plain: Any) -> list[Problem]:
-    """Leave and pinned rows naming an agent the scenario does not have, from the raw data: the
-    one cross-check reported alongside validation errors (which stop the full check), so that a
-    leave file's unknown agent is not hidden by a typo in the YAML. Nothing when the agents
-    themselves do not read as a list of ids."""
-    agents = plain.get("agents") if isinstance(plain, dict) else None
-    if not isinstance(agents, list) or not all(
-        isinstance(a, dict) and isinstance(a.get("id"), str) for a in agents
-    ):
+RAW_REFERENCES = (
+    ("leave", "agent_id", "agents", "agent"),
+    ("pinned", "agent_id", "agents", "agent"),
+    ("pinned", "shift_type", "shift_types", "shift type"),
+    ("agents", "contract", "contracts", "contract"),
+)
+"""(rows, their field, the list it names an item of, what that item is): the references checked
+on the raw data too."""
+
+
+def raw_references(tree: Tree, plain: Any) -> list[Problem]:
+    """References to an item the scenario does not have (a leave or pinned row's agent, a pinned
+    shift type, an agent's contract), found on the raw data: the cross-checks reported alongside
+    validation errors (which stop the full check), so that a leave file's unknown agent is not
+    hidden by a typo in the YAML. A list whose items do not all read as ids is skipped."""
+    if not isinstance(plain, dict):
         return []
-    ids = [a["id"] for a in agents]
     problems: list[Problem] = []
-    for key in ("leave", "pinned"):
-        rows = plain.get(key)
+    for rows_key, field, target_key, kind in RAW_REFERENCES:
+        targets = plain.get(target_key)
+        if not isinstance(targets, list) or not all(
+            isinstance(x, dict) and isinstance(x.get("id"), str) for x in targets
+        ):
+            continue
+        ids = [x["id"] for x in targets]
+        rows = plain.get(rows_key)
         for i, row in enumerate(rows if isinstance(rows, list) else []):
-            agent_id = row.get("agent_id") if isinstance(row, dict) else None
-            if isinstance(agent_id, str) and agent_id not in ids:
-                problems.append(
-                    Problem(tree.where((key, i, "agent_id")), unknown_agent(agent_id, ids))
-                )
+            name = row.get(field) if isinstance(row, dict) else None
+            if isinstance(name, str) and name not in ids:
+                problems.append(Problem(tree.where((rows_key, i, field)), unknown(kind, name, ids)))
     return problems
 
 
@@ -277,10 +288,7 @@ class _Checker:
         s = self.s
         contracts = [c.id for c in s.contracts]
         if a.contract not in contracts:
-            self.bad(
-                ("agents", i, "contract"),
-                f"unknown contract {a.contract!r}" + _hint(a.contract, contracts),
-            )
+            self.bad(("agents", i, "contract"), unknown("contract", a.contract, contracts))
         channels = [c.id for c in s.channels]
         for j, (skill, raw) in enumerate(zip(a.skill_ids, a.skills, strict=True)):
             if skill not in channels:
@@ -382,7 +390,7 @@ class _Checker:
     def agent_ref(self, loc: tuple[str | int, ...], agent_id: str) -> bool:
         ids = [a.id for a in self.s.agents]
         if agent_id not in ids:
-            self.bad(loc, unknown_agent(agent_id, ids))
+            self.bad(loc, unknown("agent", agent_id, ids))
             return False
         return True
 
@@ -406,10 +414,7 @@ class _Checker:
         types = {t.id: t for t in s.shift_types}
         t = types.get(p.shift_type)
         if t is None:
-            self.bad(
-                ("pinned", i, "shift_type"),
-                f"unknown shift type {p.shift_type!r}" + _hint(p.shift_type, list(types)),
-            )
+            self.bad(("pinned", i, "shift_type"), unknown("shift type", p.shift_type, list(types)))
             return
         day = (p.date - s.horizon.start).days
         if not 0 <= day < s.horizon.days:

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from api.errors import InputError, Problem
-from api.scenario.checker import agent_references, check_scenario
+from api.scenario.checker import check_scenario, raw_references
 from api.scenario.csvio import read_rows
 from api.scenario.models import (
     AGENT_COLUMNS,
@@ -236,7 +236,7 @@ def load_scenario(path: Path) -> LoadedScenario:
         scenario = Scenario.model_validate(plain)
     except ValidationError as exc:
         problems += _pydantic_problems(exc, tree)
-        problems += agent_references(tree, plain)
+        problems += raw_references(tree, plain)
         raise InputError(problems) from None
     if problems:
         raise InputError(problems)

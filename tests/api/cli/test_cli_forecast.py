@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from forecast_helpers import DATA, synthetic
+from forecast_helpers import DATA, synthetic, write_history
 from typer.testing import CliRunner
 
 from api.cli import app
-from forecast.history import HistoryRecords
 
 runner = CliRunner()
 
@@ -19,22 +18,6 @@ runner = CliRunner()
 def run(*args: str) -> tuple[int, str, str]:
     r = runner.invoke(app, list(args))
     return r.exit_code, r.stdout, r.stderr
-
-
-def write_history(path: Path, rec: HistoryRecords, queue: str | None = None) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            ["interval_start", "offered", "handle_time_seconds"] + (["queue"] if queue else [])
-        )
-        for t, v, h in zip(rec.interval_start, rec.offered, rec.handle_time_seconds, strict=True):
-            row = [
-                t.isoformat(timespec="minutes"),
-                "" if v is None else f"{v:g}",
-                "" if h is None else h,
-            ]
-            w.writerow(row + ([queue] if queue else []))
-    return path
 
 
 @pytest.fixture(scope="module")

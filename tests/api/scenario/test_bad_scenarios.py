@@ -31,6 +31,8 @@ CASES: dict[str, tuple[str, ...]] = {
         "several_problems.yaml:8 shift_types[early].start.earliest",
         "leave_unknown_agent.csv:3 column agent_id",
         "unknown agent 'Z99'",
+        "several_problems.yaml:10 pinned[0].shift_type",
+        "unknown shift type 'erly'; did you mean 'early'?",
     ),
     "leave_ends_before_start.yaml": (
         "leave_backwards.csv:2 column end",

@@ -317,8 +317,7 @@ def test_kind_specific_keys(tmp_path: Path) -> None:
 
 
 def test_history_file_is_forecast_first(tmp_path: Path) -> None:
-    from forecast_helpers import synthetic
-    from test_cli_forecast import write_history
+    from forecast_helpers import synthetic, write_history
 
     rec = synthetic(days=56, start=date(2026, 10, 12), daily=300.0)  # to Sun 2026-12-06
     write_history(tmp_path / "history.csv", rec)
