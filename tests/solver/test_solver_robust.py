@@ -231,12 +231,13 @@ def test_pdlp_in_a_deterministic_solve_stops_on_work_and_repeats(
     assert runs[0][2] > 0  # PDLP's iterations were charged to the solve's work
 
 
-def test_a_day_the_exact_starts_leave_short_is_planned_again_with_free_starts(
+def test_a_day_the_exact_starts_put_over_the_break_cap_is_planned_again_with_free_starts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The rounded counts keep the break cap's room over each window, which is necessary, not
-    sufficient: a day left short with the exact starts is planned again with its family
-    counts only, and the better day kept; not when the time left is reserved."""
+    sufficient: a day whose exact starts leave the cap short is planned again with its family
+    counts only, and the better day kept; not for other rules, nor when the time left is
+    reserved."""
     import solver.solve as S
     from solver.days import DayResult
 
@@ -247,6 +248,8 @@ def test_a_day_the_exact_starts_leave_short_is_planned_again_with_free_starts(
         calls.append((d, exact))
         if exact and d == 1:
             return DayResult(objective=10_718.0, short=["break_share: phone:435"])
+        if exact and d == 2:  # floors and role cover go to the weekly masters instead
+            return DayResult(objective=900.0, short=["min_staff: phone:50"])
         return DayResult(objective=608.0)
 
     class Clock:
@@ -260,11 +263,11 @@ def test_a_day_the_exact_starts_leave_short_is_planned_again_with_free_starts(
     opts = SolveOptions(workers=1, seed=0)
     results, failed = S._days(inst, None, None, opts, 1.0, {}, None, Clock(), None, reserve=10)
     assert failed is None and calls == [(0, True), (1, True), (1, False), (2, True)]
-    assert S._short(results) == [] and results[1].objective == 608.0
+    assert S._short(results) == ["min_staff: phone:50"] and results[1].objective == 608.0
     calls.clear()
     results, _ = S._days(inst, None, None, opts, 1.0, {}, None, Clock(), None, reserve=99)
     assert calls == [(0, True), (1, True), (2, True)]
-    assert S._short(results) == ["break_share: phone:435"]
+    assert S._short(results) == ["break_share: phone:435", "min_staff: phone:50"]
 
 
 @pytest.mark.parametrize("confirmed", [False, True])
