@@ -521,7 +521,8 @@ def _weekly_plan(
 ) -> MasterPlan | None:
     """Role holders' weeks first, per agent (role cover hard there, channel floors left to
     everyone), then the group master's family counts for every group with the holders' weeks
-    kept. None when provably impossible; raises MasterUnknown when nothing was found in time.
+    kept. None when the masters' own model has no plan (stricter than the rules, so not a
+    proof); raises MasterUnknown when nothing was found in time.
     The plan's ``assign`` names the holders' weeks; the other groups are named after the day
     models (solver.disaggregate)."""
     holders = {prep.index for prep in inst.agents if inst.classes[prep.class_index].roles}
