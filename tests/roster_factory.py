@@ -7,10 +7,14 @@ from typing import Any
 
 from common.enums import ChannelKind
 from solver.schema import (
+    DAY,
     Agent,
     BreakRule,
     Channel,
     Contract,
+    Leave,
+    LeaveKind,
+    LeaveStatus,
     RosterProblem,
     Rules,
     ShiftType,
@@ -38,6 +42,17 @@ def shift_type(
         length_step=kw.pop("length_step", 60),
         breaks=breaks,
         **kw,
+    )
+
+
+def annual_leave(agent_id: str, days: range) -> Leave:
+    """Approved annual leave of one agent on whole days of the horizon."""
+    return Leave(
+        agent_id=agent_id,
+        kind=LeaveKind.annual,
+        status=LeaveStatus.approved,
+        start=days.start * DAY,
+        end=days.stop * DAY,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
-from roster_factory import flat_requirement, shift_type, tiny
+from roster_factory import annual_leave, flat_requirement, shift_type, tiny
 
 from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from solver.model import build_aggregate, solve_cp
@@ -278,15 +278,7 @@ def test_night_floor_without_night_agents_is_explained() -> None:
 
 
 def test_pinned_shift_on_leave_is_explained() -> None:
-    leave = (
-        Leave(
-            agent_id="a0",
-            kind=LeaveKind.annual,
-            status=LeaveStatus.approved,
-            start=DAY,
-            end=2 * DAY,
-        ),
-    )
+    leave = (annual_leave("a0", range(1, 2)),)
     p = tiny(
         days=2, agents=1, leave=leave, pinned=(Pinned(agent_id="a0", day=1, shift_type="early"),)
     )
@@ -324,15 +316,7 @@ def test_role_cover_short_on_a_day_of_leave_names_the_day() -> None:
             label="while the phones are open",
         ),
     )
-    leave = (
-        Leave(
-            agent_id="a1",
-            kind=LeaveKind.annual,
-            status=LeaveStatus.approved,
-            start=DAY,
-            end=2 * DAY,
-        ),
-    )
+    leave = (annual_leave("a1", range(1, 2)),)
     p = tiny(days=3, agent_list=leads, roles=roles, leave=leave, required={})
     r = solve(p, SolveOptions(time_limit_s=20, seed=0))
     assert r.status is SolveStatus.infeasible

@@ -7,9 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 from ortools.sat.python import cp_model
-from roster_factory import MONDAY, shift_type, tiny
+from roster_factory import MONDAY, annual_leave, shift_type, tiny
 
-from common.enums import LeaveKind, LeaveStatus
 from solver import budget
 from solver.bound import aggregate_bound, pdlp_expected, use_pdlp
 from solver.greedy import fill_idle
@@ -18,7 +17,7 @@ from solver.model import build_aggregate
 from solver.options import SolveOptions
 from solver.plan import rounded_plan
 from solver.prep import prepare, week_bounds
-from solver.schema import DAY, Agent, BreakRule, Contract, Leave, RosterProblem, SolveStatus
+from solver.schema import Agent, BreakRule, Contract, RosterProblem, SolveStatus
 from solver.solve import solve
 from solver.units import OBJECTIVE_SCALE
 from solver.validate import validate
@@ -35,15 +34,7 @@ def _office_week(start: date, leave_days: range, agents: int = 2) -> RosterProbl
         id="office", hours_min=32, hours_max=40, days_off_per_week=2, shift_types=("day",)
     )
     people = tuple(Agent(id=f"o{i}", contract="office", skills=("phone",)) for i in range(agents))
-    leave = (
-        Leave(
-            agent_id="o0",
-            kind=LeaveKind.annual,
-            status=LeaveStatus.approved,
-            start=leave_days.start * DAY,
-            end=leave_days.stop * DAY,
-        ),
-    )
+    leave = (annual_leave("o0", leave_days),)
     base = tiny(days=7, required={range(9, 19): 1})
     return base.model_copy(
         update=dict(

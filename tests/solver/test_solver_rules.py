@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from conftest import ROOT
 from ortools.sat.python import cp_model
-from roster_factory import MONDAY, flat_requirement, shift_type, tiny
+from roster_factory import MONDAY, annual_leave, flat_requirement, shift_type, tiny
 
 from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from solver.constraints import AGENT, AGGREGATE, CORE, Rule
@@ -179,15 +179,7 @@ def test_days_off_per_month_prorated() -> None:
 
 def test_approved_leave_credits_hours() -> None:
     contract = Contract(id="ft", hours_min=38, hours_max=40, days_off_per_week=2)
-    leave = (
-        Leave(
-            agent_id="a0",
-            kind=LeaveKind.annual,
-            status=LeaveStatus.approved,
-            start=2 * DAY,
-            end=3 * DAY,
-        ),
-    )
+    leave = (annual_leave("a0", range(2, 3)),)
     p = week(contracts=(contract,), leave=leave)
     inst = prepare(p)
     assert inst.agents[0].options_by_day[2] == []  # no shift on the leave day
@@ -341,15 +333,7 @@ def test_a_run_of_days_off_is_long_enough_and_leave_counts_as_off() -> None:
     )
     assert _status(p, "min_consecutive_off", [(1, "early", 360), (4, "early", 360)]) in FEASIBLE
     assert _status(p, "min_consecutive_off", [(1, "early", 360)]) in FEASIBLE  # to the edges
-    leave = (
-        Leave(
-            agent_id="a0",
-            kind=LeaveKind.annual,
-            status=LeaveStatus.approved,
-            start=3 * DAY,
-            end=4 * DAY,
-        ),
-    )
+    leave = (annual_leave("a0", range(3, 4)),)
     p = week(contracts=(contract,), leave=leave)
     # off on day 2, leave on day 3: two days off in a row
     assert _status(p, "min_consecutive_off", [(1, "early", 360), (4, "early", 360)]) in FEASIBLE
