@@ -239,15 +239,18 @@ def _options(
     }
 
 
-def submit_solve(
-    session: Session, settings: Settings, req: SolveRequest, revision: RevisionRow, role: str
+def _queued(
+    kind: JobKind,
+    revision: RevisionRow,
+    options: dict[str, Any],
+    role: str,
+    note: str,
+    **fields: Any,
 ) -> JobRow:
-    """Queue a solve of one revision (429 when the queue is full)."""
-    options = _options(settings, req.time_limit_s, req.workers, req.include_stored_leave)
-    _check_queue(session, settings, 1)
+    """A new queued job of one revision, its first history line ``note``."""
     row = JobRow(
         id=new_id(),
-        kind=JobKind.solve.value,
+        kind=kind.value,
         status=JobStatus.queued.value,
         scenario_id=revision.scenario_id,
         revision_id=revision.id,
@@ -255,8 +258,25 @@ def submit_solve(
         created_by=role,
         phase="queued",
         history=[],
+        **fields,
     )
-    append_history(row, f"queued by {role} (scenario {revision.scenario_id} r{revision.number})")
+    append_history(row, note)
+    return row
+
+
+def submit_solve(
+    session: Session, settings: Settings, req: SolveRequest, revision: RevisionRow, role: str
+) -> JobRow:
+    """Queue a solve of one revision (429 when the queue is full)."""
+    options = _options(settings, req.time_limit_s, req.workers, req.include_stored_leave)
+    _check_queue(session, settings, 1)
+    row = _queued(
+        JobKind.solve,
+        revision,
+        options,
+        role,
+        f"queued by {role} (scenario {revision.scenario_id} r{revision.number})",
+    )
     session.add(row)
     session.flush()
     return row
@@ -322,38 +342,24 @@ def submit_compare(
     if problems:
         raise InputError(problems)
     _check_queue(session, settings, len(variants))
-    parent = JobRow(
-        id=new_id(),
-        kind=JobKind.compare.value,
-        status=JobStatus.queued.value,
-        scenario_id=revision.scenario_id,
-        revision_id=revision.id,
-        options=options,
-        created_by=role,
-        phase="queued",
-        history=[],
+    parent = _queued(
+        JobKind.compare, revision, options, role, f"queued by {role}: {len(variants)} variants"
     )
-    append_history(parent, f"queued by {role}: {len(variants)} variants")
     session.add(parent)
     session.flush()
     for k, (name, overrides) in enumerate(variants):
-        child = JobRow(
-            id=new_id(),
-            kind=JobKind.solve.value,
-            status=JobStatus.queued.value,
+        child = _queued(
+            JobKind.solve,
+            revision,
+            options,
+            role,
+            f"queued as variant {name!r} of comparison {parent.id}",
             parent_id=parent.id,
             position=k,
-            scenario_id=revision.scenario_id,
-            revision_id=revision.id,
             variant=name,
             overrides=overrides,
-            options=options,
-            created_by=role,
             created_at=parent.created_at,
-            phase="queued",
-            history=[],
         )
-        append_history(child, f"queued as variant {name!r} of comparison {parent.id}")
         session.add(child)
     session.flush()
     return parent
