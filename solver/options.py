@@ -28,6 +28,11 @@ class SolveOptions(BaseModel):
     exact_max_agents: int = Field(
         12, ge=0, description="Solve the exact per-agent model directly up to this many agents"
     )
+    rolling: bool = Field(
+        True,
+        description="Solve horizons of two weeks or more a week at a time, then refine the "
+        "whole horizon (solver.rolling); False: one plan for the whole horizon",
+    )
 
 
 def apply_options(

@@ -21,7 +21,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from solver import budget
+from solver import budget, rolling
 from solver.bound import aggregate_bound
 from solver.days import DayResult, day_window, done_before, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
@@ -136,6 +136,8 @@ def _solve(
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
     if len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
+    elif options.rolling and len(rolling.spans(problem)) > 1:
+        state = _solve_rolling(inst, options, clock, phases)
     else:
         state = _solve_pipeline(inst, options, clock, phases)
     phases.stop()  # the step that ended the solve early (none failed: nothing open)
@@ -184,6 +186,8 @@ class _State:
         """A stage found nothing within its own (stricter) model: "infeasible" only if the
         explanation confirms a conflict, else the solve timed out without a roster."""
         self.message = ""
+        self.final: RosterState | None = None
+        """The refined roster with its breaks and channel counts (the pipeline's)."""
 
 
 def _solve_exact(inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases) -> _State:
@@ -416,6 +420,92 @@ def _solve_pipeline(
     state.chosen = roster.chosen
     state.grants = roster.grants
     state.roster = roster.roster
+    state.final = roster
+    return state
+
+
+ROLLING_BOUND = 0.10
+"""The share of the limit for the whole horizon's aggregate bound when it is solved a week at a
+time (PDLP for the bound alone where HiGHS would not finish: the example fortnight's LP takes
+HiGHS 91 s)."""
+
+ROLLING_REFINE = 0.15
+"""The share of the limit kept for refining the whole horizon after its weeks: what the cuts
+could not carry (runs over a cut, the break cap beside the week before) is repaired there."""
+
+
+def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases) -> _State:
+    """A long horizon a week at a time (``solver.rolling``): each week solved by the pipeline
+    with the weeks before it fixed, then the whole horizon validated and refined."""
+    state = _State()
+    p = inst.problem
+    total = clock.left
+    phases.start("bound")
+    share = ROLLING_BOUND * total
+    agg = aggregate_bound(inst, options, share, share)
+    phases.stop()
+    if agg.infeasible:  # CP-SAT's proof on a relaxation of the whole horizon
+        state.infeasible = True
+        return state
+    state.bound = agg.value
+    clock.report("bound", None, state.bound)
+    lifted = rolling.Lifted()
+    cuts = rolling.spans(p)
+    phases.start("weeks")
+    for first, end in cuts:
+        left_days = p.days - first
+        seconds = max(1.0, (clock.left - ROLLING_REFINE * total) * (end - first) / left_days)
+        pc = rolling.piece(inst, first, end, lifted)
+        sub = prepare(pc.problem)
+        label = f"days {first + 1}-{end} of {p.days}"
+
+        def relay(x: Progress, label: str = label) -> None:
+            clock.report(x.phase, None, state.bound, f"{label}: {x.message}".rstrip(": "))
+
+        sub_clock = _Clock(seconds, relay)
+        week = _solve_pipeline(sub, options, sub_clock, _Phases(sub_clock))
+        if week.final is None:
+            # no roster for this week (its own rules, with what the weeks before decided, or
+            # its time): the whole horizon's refinement starts with it empty
+            clock.report("weeks", None, state.bound, f"{label}: no roster ({week.message})")
+            continue
+        r = week.final
+        rolling.lift(inst, sub, pc, r.chosen, r.breaks, r.channels, r.grants, lifted)
+        clock.report(
+            "weeks",
+            None,
+            state.bound,
+            f"{label}: {len(r.validation.violations)} hard-rule breaks in the week",
+        )
+    phases.stop()
+    phases.start("refine")
+    for li in inst.requests:
+        lifted.grants.setdefault(li, False)
+    roster = state_of(
+        inst, dict(lifted.chosen), lifted.breaks, dict(lifted.channels), lifted.grants
+    )
+    roster = _replace_breaks(inst, roster)
+    clock.report(
+        "refine",
+        roster.validation.objective,
+        state.bound,
+        f"{len(roster.validation.violations)} hard-rule breaks to repair over the horizon",
+    )
+
+    def improved(r: RosterState) -> None:
+        clock.report(
+            "refine",
+            r.validation.objective,
+            state.bound,
+            f"{len(r.validation.violations)} hard-rule breaks left",
+        )
+
+    roster = refine(inst, roster, options, lambda: clock.left, improved)
+    phases.stop()
+    state.chosen = roster.chosen
+    state.grants = roster.grants
+    state.roster = roster.roster
+    state.final = roster
     return state
 
 

@@ -2,18 +2,21 @@
 
 Imports no OR-Tools. Every solver result passes through ``validate``; tests compare the
 objective recomputed here with the solver's. A requested leave counts as granted when the agent
-does not work during it.
+does not work during it, unless refusing it is what keeps the agent's weekly rules (then it is
+refused, at its penalty: ``_blocks``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from solver.prep import month_days_off, week_bounds
 from solver.schema import (
     DAY,
     ChannelKind,
+    Contract,
     CoverageRow,
     LeaveStatus,
     PenaltyRecord,
@@ -234,43 +237,80 @@ class _Checker:
     def _blocks(
         self, agent_id: str, contract: object, shifts: list[ShiftAssignment], worked: set[int]
     ) -> None:
-        from solver.schema import Contract
-
+        """Days off and hours per week (and days off per month). A requested leave the agent
+        does not work during may still have been refused (the solver decides each request):
+        granting it credits its days, which lowers both the hours asked and the working days
+        allowed, so the cheapest set of refusals that keeps the rules is taken (each refusal
+        costs its penalty), as the model's own grant decision would."""
         assert isinstance(contract, Contract)
-        credited: set[int] = set()
+        approved: set[int] = set()
+        open_: list[int] = []  # requests not worked during: granted unless a rule says no
         for li, lv in enumerate(self.p.leave):
             if lv.agent_id != agent_id or not lv.whole_days or not lv.credited:
                 continue
-            if lv.status is LeaveStatus.approved or self.out.granted.get(li, False):
-                credited.update(d for d in lv.days() if 0 <= d < self.p.days)
+            if lv.status is LeaveStatus.approved:
+                approved.update(d for d in lv.days() if 0 <= d < self.p.days)
+            elif self.out.granted.get(li, False):
+                open_.append(li)
+        best: tuple[list[tuple[str, str]], tuple[int, ...]] | None = None
+        for refused in _refusals(self.p, open_):
+            credited = set(approved)
+            for li in open_:
+                if li not in refused:
+                    credited.update(d for d in self.p.leave[li].days() if 0 <= d < self.p.days)
+            broken = self._block_checks(contract, shifts, worked, credited)
+            if best is None or not broken:
+                best = (broken, refused)
+            if not broken:
+                break
+        assert best is not None
+        broken, refused = best
+        for rule, message in broken:
+            self.bad(rule, agent_id, message)
+        for li in refused:
+            lv = self.p.leave[li]
+            self.out.granted[li] = False
+            self.penalty(
+                "leave.request_denied",
+                f"{lv.agent_id}:{li}",
+                self.p.weights.leave_request_denied * lv.weight,
+                max(1, len([d for d in lv.days() if 0 <= d < self.p.days])),
+                f"{lv.kind.value} request refused",
+            )
+
+    def _block_checks(
+        self,
+        contract: Contract,
+        shifts: list[ShiftAssignment],
+        worked: set[int],
+        credited: set[int],
+    ) -> list[tuple[str, str]]:
+        broken: list[tuple[str, str]] = []
         for bi, first in enumerate(range(0, self.p.days, 7)):
             span = range(first, min(first + 7, self.p.days))
             k = len([d for d in span if d in credited])
             cap, lo, hi, _, _ = week_bounds(contract, len(span), k)
             n_work = len([d for d in span if d in worked])
             if n_work > cap:
-                self.bad(
-                    "days_off",
-                    agent_id,
-                    f"works {n_work} days in week {bi + 1}, at most {cap} allowed",
+                broken.append(
+                    ("days_off", f"works {n_work} days in week {bi + 1}, at most {cap} allowed")
                 )
             paid = sum(s.paid_minutes for s in shifts if s.day in span)
             # requests granted: the model subtracts their credit rounded per request
             if paid < lo - 1 or paid > hi + 1:
-                self.bad(
-                    "hours",
-                    agent_id,
-                    f"paid {paid / 60:g} h in week {bi + 1}, expected {lo / 60:g}-{hi / 60:g} h",
-                )
+                expected = f"expected {lo / 60:g}-{hi / 60:g} h"
+                broken.append(("hours", f"paid {paid / 60:g} h in week {bi + 1}, {expected}"))
         if contract.days_off_per_month is not None:
             cap = max(0, self.p.days - month_days_off(contract, self.p.days) - len(credited))
             if len(worked) > cap:
-                self.bad(
-                    "days_off",
-                    agent_id,
-                    f"works {len(worked)} days, at most {cap} allowed "
-                    f"({contract.days_off_per_month} days off per month)",
+                broken.append(
+                    (
+                        "days_off",
+                        f"works {len(worked)} days, at most {cap} allowed "
+                        f"({contract.days_off_per_month} days off per month)",
+                    )
                 )
+        return broken
 
     # ------------------------------------------------------------------ coverage
     def coverage(self) -> None:
@@ -588,3 +628,20 @@ def validate(problem: RosterProblem, roster: list[ShiftAssignment]) -> Validatio
     c.soft()
     c.requests_and_cover()
     return c.out
+
+
+MAX_OPEN_REQUESTS = 8
+"""Requests of one agent whose refusals the validator tries in every combination (beyond, only
+all granted and all refused)."""
+
+
+def _refusals(p: RosterProblem, requests: list[int]) -> list[tuple[int, ...]]:
+    """Sets of requests to refuse, cheapest first (none refused first)."""
+    if len(requests) > MAX_OPEN_REQUESTS:
+        return [(), tuple(requests)]
+
+    def cost(refused: tuple[int, ...]) -> float:
+        return sum(p.leave[li].weight * len(p.leave[li].days()) for li in refused)
+
+    combos = [c for n in range(len(requests) + 1) for c in combinations(requests, n)]
+    return sorted(combos, key=lambda c: (cost(c), len(c)))

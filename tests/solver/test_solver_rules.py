@@ -22,6 +22,7 @@ from solver.schema import (
     DAY,
     Agent,
     BreakRule,
+    BreakTime,
     Channel,
     Contract,
     DeferredWork,
@@ -31,11 +32,14 @@ from solver.schema import (
     RoleRequirement,
     RosterProblem,
     Rules,
+    ShiftAssignment,
     ShiftCover,
     ShiftRequest,
     Weights,
+    WorkSegment,
 )
 from solver.units import OBJECTIVE_SCALE
+from solver.validate import validate
 from solver.variables import Vars
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
@@ -563,3 +567,44 @@ def test_registry_costs_and_breaks_use_one_vocabulary() -> None:
     unknown = {i: f for i, f in breaks.items() if i not in HARD_RULES}
     assert not unknown, f"hard rules outside solver.rule_ids.HARD_RULES: {unknown}"
     assert "hard.min_staff" not in breaks and "break_share" in breaks  # the scan sees calls
+
+
+def test_a_request_not_worked_is_refused_when_its_credit_would_break_the_days_off() -> None:
+    """Granting a request credits its days, which lowers the working days allowed too: an
+    agent off on the requested days who works the rest of the week up to the contract has the
+    request refused (at its penalty) by the validator, not a broken days-off rule."""
+    c = Contract(id="ft", hours_min=0, hours_max=60, days_off_per_week=2)
+    req = Leave(
+        agent_id="a0", kind=LeaveKind.annual, status=LeaveStatus.requested, start=DAY, end=3 * DAY
+    )
+    p = tiny(
+        days=7, agents=1, leave=(req,), contracts=(c,), weights=Weights(leave_request_denied=5)
+    )
+
+    def week(days: tuple[int, ...]) -> list[ShiftAssignment]:
+        return [
+            ShiftAssignment(
+                agent_id="a0",
+                day=d,
+                shift_type="early",
+                start=d * DAY + 360,
+                length=540,
+                paid_minutes=480,
+                breaks=(BreakTime(name="lunch", start=d * DAY + 600, minutes=60, paid=False),),
+                work=(
+                    WorkSegment(start=d * DAY + 360, end=d * DAY + 600, channel="phone"),
+                    WorkSegment(start=d * DAY + 660, end=d * DAY + 900, channel="phone"),
+                ),
+            )
+            for d in days
+        ]
+
+    five = validate(p, week((0, 3, 4, 5, 6)))
+    assert five.ok, five.violations
+    assert five.granted == {0: False}
+    assert sum(x.cost for x in five.penalties if x.rule_id == "leave.request_denied") == 5 * 2
+    three = validate(p, week((0, 3, 4)))
+    assert three.ok and three.granted == {0: True}
+    assert not [x for x in three.penalties if x.rule_id == "leave.request_denied"]
+    six = validate(p, week((0, 1, 3, 4, 5, 6)))  # worked into it: refused, and six days
+    assert [x.rule for x in six.violations] == ["days_off"]

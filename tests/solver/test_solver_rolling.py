@@ -1,0 +1,177 @@
+"""Long horizons a week at a time (solver.rolling): the cuts, what each week carries in from the
+weeks before it, the shares of the horizon's rules, and a fortnight solved end to end."""
+
+from __future__ import annotations
+
+import pytest
+from roster_factory import annual_leave, shift_type, tiny
+
+from solver import rolling
+from solver.options import SolveOptions
+from solver.prep import month_days_off, prepare
+from solver.schema import DAY, BreakRule, Contract, Leave, LeaveKind, LeaveStatus, SolveStatus
+from solver.solve import solve
+from solver.validate import validate
+
+BRK = (BreakRule(name="break", minutes=60, earliest=180, latest=360, paid=False),)
+
+
+def _night_fortnight(agents: int = 4, **kw: object) -> object:
+    types = (
+        shift_type("day", 480, 540, 540, BRK),
+        shift_type("night", 1320, 1320, 480),
+    )
+    return tiny(
+        days=14,
+        agents=agents,
+        required={range(0, 6): 1, range(8, 18): 2, range(22, 24): 1},
+        shift_types=types,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "cyclic", "expected"),
+    [
+        (7, False, [(0, 7)]),
+        (13, False, [(0, 13)]),
+        (14, False, [(0, 7), (7, 14)]),
+        (20, False, [(0, 7), (7, 20)]),
+        (28, False, [(0, 7), (7, 14), (14, 21), (21, 28)]),
+        (14, True, [(0, 14)]),
+    ],
+)
+def test_spans_are_whole_weeks_from_the_first_day(days: int, cyclic: bool, expected: list) -> None:
+    assert rolling.spans(tiny(days=days, cyclic=cyclic)) == expected
+
+
+@pytest.mark.parametrize("total", [0, 1, 5, 6, 17, 600, 2401])
+@pytest.mark.parametrize("days", [14, 20, 28, 31])
+def test_shares_add_up_to_the_total(total: int, days: int) -> None:
+    cuts = rolling.spans(tiny(days=days))
+    for up in (False, True):
+        parts = [rolling._share(total, a, b, days, up) for a, b in cuts]
+        assert sum(parts) == total
+        assert all(x >= 0 for x in parts)
+
+
+def test_days_off_per_month_are_shared_out_over_the_weeks() -> None:
+    c = Contract(id="office", hours_min=0, hours_max=60, days_off_per_month=6)
+    p = tiny(days=28, contracts=(c,))
+    need = month_days_off(c, 28)  # 5 over 28 days
+    got = []
+    for a, b in rolling.spans(p):
+        part = rolling._contract(c, a, b, 28)
+        got.append(month_days_off(part, b - a))
+    assert sum(got) == need
+    assert max(got) - min(got) <= 1
+
+
+def _option(inst: object, type_id: str, day: int) -> int:
+    return next(o.index for o in inst.options if o.type_id == type_id and o.day == day)  # type: ignore[attr-defined]
+
+
+def test_a_week_carries_rest_days_in_a_row_and_the_cover_of_the_night_before() -> None:
+    p = _night_fortnight(leave=(annual_leave("a1", range(5, 9)),))
+    inst = prepare(p)
+    lifted = rolling.Lifted()
+    # a0: days 2-5 on days, a night on day 6 (the week's last) reaching 06:00 on day 7
+    for d in range(2, 6):
+        lifted.chosen[0].append(_option(inst, "day", d))
+    night = _option(inst, "night", 6)
+    lifted.chosen[0].append(night)
+    lifted.breaks[(0, night)] = []
+    per_day = DAY // p.slot_minutes
+    for t in inst.options[night].slots:
+        lifted.channels[(0, 0, t)] += 1
+    pc = rolling.piece(inst, 7, 14, lifted)
+    sub = pc.problem
+    a0 = sub.agents[0]
+    assert a0.prior_shift_end == 6 * 60  # 06:00 on the week's first day
+    assert a0.prior_consecutive_days == 5
+    assert sub.agents[2].prior_consecutive_days == 0
+    assert sub.horizon_start.toordinal() == p.horizon_start.toordinal() + 7
+    # 00:00-06:00 of day 7 needs 1 and the night covers it: nothing left to cover there
+    assert sub.channels[0].required[:6] == (0,) * 6
+    assert (
+        sub.channels[0].required[8:18] == p.channels[0].required[7 * per_day + 8 : 7 * per_day + 18]
+    )
+    # the leave is cut to the week, its index kept
+    (lv,) = sub.leave
+    assert (lv.start, lv.end) == (0, 2 * DAY)
+    assert pc.leave == (0,)
+    # the week is a problem of its own: its options start on its own first day
+    sub_inst = prepare(sub)
+    assert all(o.day < 7 for o in sub_inst.options)
+    rest = p.rules.min_rest_minutes
+    first_day = [o for o in sub_inst.agents[0].options_by_day.get(0, [])]
+    assert all(sub_inst.options[o].start >= 360 + rest for o in first_day)
+
+
+def test_a_request_cut_in_two_is_granted_only_when_both_parts_are() -> None:
+    req = Leave(
+        agent_id="a0",
+        kind=LeaveKind.annual,
+        status=LeaveStatus.requested,
+        start=5 * DAY,
+        end=9 * DAY,
+    )
+    p = _night_fortnight(leave=(req,))
+    inst = prepare(p)
+    lifted = rolling.Lifted()
+    for first, end, granted in ((0, 7, True), (7, 14, False)):
+        pc = rolling.piece(inst, first, end, lifted)
+        sub = prepare(pc.problem)
+        rolling.lift(inst, sub, pc, {}, {}, {}, {0: granted}, lifted)
+    assert lifted.grants == {0: False}
+
+
+def test_a_weeks_shifts_are_lifted_to_the_whole_horizon() -> None:
+    p = _night_fortnight()
+    inst = prepare(p)
+    pc = rolling.piece(inst, 7, 14, rolling.Lifted())
+    sub = prepare(pc.problem)
+    o = _option(sub, "day", 2)
+    start = sub.options[o].first_slot + 4
+    lifted = rolling.Lifted()
+    k = sub.agents[1].class_index
+    rolling.lift(inst, sub, pc, {1: [o]}, {(1, o): [start]}, {(k, 0, start - 1): 1}, {}, lifted)
+    (full,) = lifted.chosen[1]
+    per_day = DAY // p.slot_minutes
+    assert inst.options[full].day == 9
+    assert inst.options[full].start == sub.options[o].start + 7 * DAY
+    assert lifted.breaks[(1, full)] == [start + 7 * per_day]
+    assert lifted.channels == {(inst.agents[1].class_index, 0, start - 1 + 7 * per_day): 1}
+    assert lifted.missing == 0
+
+
+def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
+    p = _night_fortnight(agents=14)
+    opts = SolveOptions(time_limit_s=20, workers=2, seed=0)
+    r = solve(p, opts)
+    assert r.status in (SolveStatus.feasible, SolveStatus.optimal)
+    assert "weeks" in r.phases
+    assert validate(p, list(r.assignments)).ok
+    days = {a.day for a in r.assignments}
+    assert days & set(range(7)) and days & set(range(7, 14))
+    whole = solve(p, opts.model_copy(update={"rolling": False}))
+    assert "weeks" not in whole.phases
+
+
+def test_a_week_before_the_end_looks_a_day_ahead_as_far_as_its_nights_reach() -> None:
+    p = _night_fortnight()
+    inst = prepare(p)
+    pc = rolling.piece(inst, 0, 7, rolling.Lifted())
+    sub = pc.problem
+    per_day = DAY // p.slot_minutes
+    assert sub.days == 8
+    # every agent is off on the look-ahead day: no shift starts there
+    ahead = [lv for lv in sub.leave if lv.start == 7 * DAY]
+    assert {lv.agent_id for lv in ahead} == {a.id for a in p.agents}
+    assert pc.leave == ()
+    sub_inst = prepare(sub)
+    assert not any(sub_inst.agents[a].options_by_day.get(7) for a in range(len(p.agents)))
+    # the night from day 6 reaches 06:00 on day 7: needs up to there, none after
+    req = sub.channels[0].required[7 * per_day :]
+    assert req[:6] == p.channels[0].required[7 * per_day : 7 * per_day + 6]
+    assert req[6:] == (0,) * (per_day - 6)
