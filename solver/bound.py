@@ -25,6 +25,7 @@ from solver.lp import LpBound, lp_bound, lp_matrix, pdlp_bound
 from solver.model import build_aggregate, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
+from solver.rolling import MIN_DAYS
 from solver.units import OBJECTIVE_SCALE
 
 __all__ = ["AggregateBound", "aggregate_bound", "lp_expected", "lp_time"]
@@ -99,9 +100,6 @@ bound from PDLP run for the bound's own share. At 12,000 seed 0
 (60 s, 18 s for the LP) lost its bound."""
 
 
-WEEK_DAYS = 7
-
-
 def pdlp_expected(nonzeros: int) -> float:
     """Seconds PDLP is expected to take to a point the plan can round."""
     return PDLP_ITERATIONS * nonzeros / PDLP_ITERATIONS_PER_S
@@ -118,12 +116,14 @@ def aggregate_bound(
     proto = v.model.Proto()
     columns = len(proto.variables)
     lp: LpBound
-    # beyond a week PDLP may take up to ``most`` and its point is rounded even unconverged
-    # (the weekly masters, the other plan, found none for the example month in 267 s); on a
-    # week it keeps the bound's share and only a converged point is rounded (the example
-    # week's rounding of an unconverged point, after 22 s of PDLP, left 134 hard-rule slots
-    # where the masters' plan is valid)
-    long = inst.problem.days > WEEK_DAYS
+    # from two weeks on (solved whole, not a week at a time: ``SolveOptions.rolling``) PDLP
+    # may take up to ``most`` and its point is rounded even unconverged (the weekly masters,
+    # the other plan, found none for the example month in 267 s); below, it keeps the
+    # bound's share and only a converged point is rounded (the example week's rounding of an
+    # unconverged point, after 22 s of PDLP, left 134 hard-rule slots where the masters' plan
+    # is valid; so did a week of the example fortnight with its look-ahead day: 37-51 slots
+    # against 0-3 from the masters)
+    long = inst.problem.days >= MIN_DAYS
     mat = lp_matrix(proto) if most is not None and use_pdlp(columns, most) else None
     if mat is not None and most is not None:
         share = most if long else time_limit

@@ -551,12 +551,31 @@ def _days(
                 or (len(free.short), free.objective or 0.0) < (len(res.short), res.objective or 0.0)
             ):
                 res = free
+        if res is None and clock.left > DAY_RETRY * per_day * (inst.problem.days - d):
+            # no plan in the day's share (a time-out as often as a conflict: a week of the
+            # example month lost its day 3 in 1.5 s, and with it every shift of the week)
+            res = solve_day(
+                inst,
+                fam,
+                plan,
+                d,
+                neighbours,
+                done,
+                options,
+                DAY_RETRY * per_day,
+                exact=exact,
+                deferred_plan=dplan,
+            )
         if res is None:
             return results, d
         results[d] = res
         clock.report("days", None, bound, f"day {d + 1} of {inst.problem.days}")
     return results, None
 
+
+DAY_RETRY = 4.0
+"""A day with no plan in its share is tried once more with this many shares, while the time
+left would give every day to come as much."""
 
 MASTERS_LEFT = 0.4
 """The share of the limit that must be left for the weekly masters to plan again when the
