@@ -28,10 +28,11 @@ class SolveOptions(BaseModel):
     exact_max_agents: int = Field(
         12, ge=0, description="Solve the exact per-agent model directly up to this many agents"
     )
-    rolling: bool = Field(
-        True,
+    rolling: bool | None = Field(
+        None,
         description="Solve horizons of two weeks or more a week at a time, then refine the "
-        "whole horizon (solver.rolling); False: one plan for the whole horizon",
+        "whole horizon (solver.rolling): True always, False never, None (default) when the "
+        "whole horizon's LP is too large to solve in time and each week gets 40 s or more",
     )
 
 

@@ -26,8 +26,8 @@ from solver.greedy import fill_idle, greedy_channels
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
-from solver.schema import ChannelKind, ShiftAssignment
-from solver.units import WORK_UNITS, edf_done_before, work_units
+from solver.schema import ShiftAssignment
+from solver.units import deferred_done
 from solver.validate import Validation, validate
 from solver.variables import FixedShift, Vars
 
@@ -76,25 +76,6 @@ def _training_slots(inst: Instance, a: int, o: int) -> frozenset[int]:
         for t in opt.slots
         if t * s < hi and lo < (t + 1) * s
     )
-
-
-def _deferred_done(inst: Instance, state: RosterState, lo: int) -> dict[tuple[int, int], int]:
-    """Units of each deferred class done before slot lo under the current roster."""
-    p = inst.problem
-    out: dict[tuple[int, int], int] = {}
-    for c, ch in enumerate(p.channels):
-        if ch.kind is not ChannelKind.deferred or ch.deferred is None:
-            continue
-        cap = [0] * p.n_slots
-        for (_k, cc, t), n in state.channels.items():
-            if cc == c:
-                cap[t] += WORK_UNITS * n
-        classes = [
-            work_units(a, d) for a, d in zip(ch.deferred.arrived, ch.deferred.due, strict=True)
-        ]
-        for k, units in enumerate(edf_done_before(classes, cap, lo)):
-            out[(c, k)] = units
-    return out
 
 
 def _val(solver: cp_model.CpSolver, x: Any) -> int:
@@ -161,7 +142,7 @@ def _move(
                         unavailable=_training_slots(inst, a, o),
                     )
                 )
-    v.deferred_done = _deferred_done(inst, state, lo)
+    v.deferred_done = deferred_done(inst.problem, state.channels, lo)
     everyone = len(free) == len(inst.agents)
     for rule in () if breaks_only else AGENT:
         # fairness spans every agent: modelled when all are free, else judged by the validator

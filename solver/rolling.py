@@ -10,11 +10,13 @@ and its plan rounds well, so a long horizon is solved as a run of weeks (``spans
 
 - each agent's last shift end (rest) and working days in a row (``Agent.prior_*``);
 - the cover given by shifts reaching over midnight into the week: taken off its requirements,
-  floors and role cover (the deferred backlog is carried conservatively: work due before the
-  week is taken as done, work arrived before it and due in it is still to do);
-- the horizon's own rules shared out over the weeks: days off per month, paid minutes and
-  shifts per type over the horizon, working weekends (each week's share is the rule's total
-  prorated, cumulatively, so the shares add up to the total);
+  floors and role cover; deferred work less what the weeks before did of it (earliest
+  deadline first, as the validator counts it), so work left undone is still to do;
+- days off per month per agent: what the horizon asks less what the weeks before gave,
+  shared over the agent's days to come that are not on leave (a contract variant per share);
+- the horizon's other rules shared out over the weeks: paid minutes and shifts per type over
+  the horizon, working weekends (each week's share is the rule's total prorated,
+  cumulatively, so the shares add up to the total);
 - leave, requests, pins and shift covers cut to the week (a request cut in two is granted only
   when every part is).
 
@@ -47,6 +49,7 @@ from solver.schema import (
     RoleRequirement,
     RosterProblem,
 )
+from solver.units import WORK_UNITS, deferred_done
 
 Cover = dict[tuple[int, int], int]
 """Agents per (channel, slot)."""
@@ -131,6 +134,42 @@ def _contract(c: Contract, first: int, end: int, days: int, ahead: bool = False)
     return c.model_copy(update=update) if update else c
 
 
+def _credited(inst: Instance, a: int, grants: dict[int, bool]) -> set[int]:
+    """Days of the agent's credited whole-day leave: approved, or requested and granted."""
+    p = inst.problem
+    agent_id = inst.agents[a].agent.id
+    days: set[int] = set()
+    for li, lv in enumerate(p.leave):
+        if lv.agent_id != agent_id or not lv.whole_days or not lv.credited:
+            continue
+        if lv.status is LeaveStatus.approved or grants.get(li, False):
+            days.update(d for d in lv.days() if 0 <= d < p.days)
+    return days
+
+
+def _days_off(inst: Instance, lifted: Lifted, first: int, end: int) -> dict[int, int]:
+    """Per agent with days off per month: the days off its span must give. What the horizon
+    asks, less the days off the spans before it gave, shared over the agent's days still to
+    come that are not on leave (a contract-wide share asked two days off of a week in which
+    the agent had five days of leave and needed a shift for its hours)."""
+    p = inst.problem
+    out: dict[int, int] = {}
+    for prep in inst.agents:
+        c = prep.contract
+        if c.days_off_per_month is None:
+            continue
+        a = prep.index
+        credited = _credited(inst, a, lifted.grants)
+        worked = {inst.options[o].day for o in lifted.chosen.get(a, ())}
+        taken = sum(1 for d in range(first) if d not in worked and d not in credited)
+        need = max(0, month_days_off(c, p.days) - taken)
+        free = sum(1 for d in range(first, end) if d not in credited)
+        later = sum(1 for d in range(first, p.days) if d not in credited)
+        share = need if end >= p.days else (round(need * free / later) if later else 0)
+        out[a] = min(share, free)
+    return out
+
+
 def _carried(inst: Instance, lifted: Lifted, first: int) -> dict[int, tuple[int | None, int]]:
     """Per agent index: (end of the last shift before day ``first``, minutes from that day's
     start; working days in a row up to the day before)."""
@@ -187,15 +226,15 @@ def _reaching(
     return by_channel, by_role
 
 
-def _deferred(work: DeferredWork, lo: int, hi: int, top: int) -> DeferredWork:
-    """The span's part of deferred work: what was due before it is taken as done; what arrived
-    before it and is due later is still to do (arrived at its start). The look-ahead day (slots
-    ``hi`` to ``top``) brings no new work and no deadline."""
+def _deferred(work: DeferredWork, done: list[float], lo: int, hi: int, top: int) -> DeferredWork:
+    """The span's part of deferred work: each class less what the roster so far did of it
+    (``done``, agent-slots, earliest deadline first), so that work left undone before the cut
+    is still to do, and overdue at once where it was due. The look-ahead day (slots ``hi`` to
+    ``top``) brings no new work and no deadline."""
     arrived, due = [], []
-    for arr, d in zip(work.arrived, work.due, strict=True):
-        done = d[lo - 1] if lo > 0 else 0.0
-        arrived.append(tuple(max(0.0, arr[min(t, hi - 1)] - done) for t in range(lo, top)))
-        due.append(tuple(max(0.0, d[min(t, hi - 1)] - done) for t in range(lo, top)))
+    for k, (arr, d) in enumerate(zip(work.arrived, work.due, strict=True)):
+        arrived.append(tuple(max(0.0, arr[min(t, hi - 1)] - done[k]) for t in range(lo, top)))
+        due.append(tuple(max(0.0, d[min(t, hi - 1)] - done[k]) for t in range(lo, top)))
     return DeferredWork(arrived=tuple(arrived), due=tuple(due))
 
 
@@ -211,7 +250,9 @@ def _part(
     )
 
 
-def _channel(ch: Channel, c: int, lo: int, hi: int, top: int, reach: int, cover: Cover) -> Channel:
+def _channel(
+    ch: Channel, c: int, lo: int, hi: int, top: int, reach: int, cover: Cover, done: list[float]
+) -> Channel:
     update: dict[str, object] = {
         "required": _part(ch.required, c, lo, top, reach, cover),
         "min_staff": _part(ch.min_staff, c, lo, top, reach, cover),
@@ -219,7 +260,7 @@ def _channel(ch: Channel, c: int, lo: int, hi: int, top: int, reach: int, cover:
     }
     if ch.kind is ChannelKind.deferred and ch.deferred is not None:
         update["required"] = tuple(ch.required[lo:top])
-        update["deferred"] = _deferred(ch.deferred, lo, hi, top)
+        update["deferred"] = _deferred(ch.deferred, done, lo, hi, top)
     return ch.model_copy(update=update)
 
 
@@ -259,7 +300,15 @@ def piece(inst: Instance, first: int, end: int, lifted: Lifted) -> Piece:
         else hi
     )
     cover, on_duty = _reaching(inst, lifted, lo, hi)
+    units = deferred_done(p, lifted.channels, lo) if lo > 0 else {}
+    done = {
+        c: [units.get((c, k), 0) / WORK_UNITS for k in range(len(ch.deferred.arrived))]
+        for c, ch in enumerate(p.channels)
+        if ch.deferred is not None
+    }
     carried = _carried(inst, lifted, first) if first > 0 else {}
+    contracts = {c.id: _contract(c, first, end, p.days, ahead) for c in p.contracts}
+    span = end - first + (1 if ahead else 0)
     agents: list[Agent] = []
     for prep in inst.agents:
         ag = prep.agent
@@ -267,6 +316,15 @@ def piece(inst: Instance, first: int, end: int, lifted: Lifted) -> Piece:
             prior_end, run = carried[prep.index]
             ag = ag.model_copy(update={"prior_shift_end": prior_end, "prior_consecutive_days": run})
         agents.append(ag)
+    for a, share in _days_off(inst, lifted, first, end).items():
+        # the agent's own days off for the span: a variant of its contract per share
+        base = contracts[agents[a].contract]
+        variant = f"{base.id}~{share}"
+        if variant not in contracts:
+            contracts[variant] = base.model_copy(
+                update={"id": variant, "days_off_per_month": _per_month(share, span)}
+            )
+        agents[a] = agents[a].model_copy(update={"contract": variant})
     leave: list[Leave] = []
     index: list[int] = []
     for li, lv in enumerate(p.leave):
@@ -292,9 +350,10 @@ def piece(inst: Instance, first: int, end: int, lifted: Lifted) -> Piece:
             "days": end - first + (1 if ahead else 0),
             "name": f"{p.name} days {first + 1}-{end}".strip(),
             "channels": tuple(
-                _channel(ch, c, lo, hi, top, reach, cover) for c, ch in enumerate(p.channels)
+                _channel(ch, c, lo, hi, top, reach, cover, done.get(c, []))
+                for c, ch in enumerate(p.channels)
             ),
-            "contracts": tuple(_contract(c, first, end, p.days, ahead) for c in p.contracts),
+            "contracts": tuple(contracts.values()),
             "agents": tuple(agents),
             "leave": tuple(leave),
             "pinned": tuple(

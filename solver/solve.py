@@ -22,7 +22,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver import budget, rolling
-from solver.bound import aggregate_bound
+from solver.bound import aggregate_bound, lp_expected
 from solver.days import DayResult, day_window, done_before, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
@@ -31,7 +31,7 @@ from solver.greedy import greedy_breaks, greedy_channels
 from solver.group_master import solve_group_master
 from solver.holders import MAX_HOLDERS, holders_roster, role_holders
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
-from solver.model import CpOutcome, build_exact, solve_cp
+from solver.model import CpOutcome, build_aggregate, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
@@ -136,7 +136,7 @@ def _solve(
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
     if len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
-    elif options.rolling and len(rolling.spans(problem)) > 1:
+    elif _week_at_a_time(inst, options, clock.left):
         state = _solve_rolling(inst, options, clock, phases)
     else:
         state = _solve_pipeline(inst, options, clock, phases)
@@ -257,7 +257,7 @@ def _solve_pipeline(
     # a tenth of the limit; up to 30 % when the LP's size says it solves in that (a month's
     # LP takes 48 s, a 14-day week's of 30-minute slots 14 s: without it no rounded plan and
     # no bound, and the weekly masters take longer)
-    agg = aggregate_bound(inst, options, bound_time(total), 0.3 * total)
+    agg = aggregate_bound(inst, options, bound_time(total), LP_SHARE * total)
     phases.stop()
     if agg.infeasible:
         state.infeasible = True
@@ -422,6 +422,32 @@ def _solve_pipeline(
     state.roster = roster.roster
     state.final = roster
     return state
+
+
+LP_SHARE = 0.3
+"""The most of the limit the aggregate LP may take when its size says it solves in that."""
+
+
+ROLLING_WEEK_S = 40.0
+"""Seconds a week needs when solved on its own for a week at a time to pay: the example
+centre's weeks were valid in about 55 s each (month and fortnight); with 25 s per week and no
+LP solved in it, robustness seeds 0 and 6 (14 days in 60 s) cost 22,000-67,000 and 6,581
+where one plan for the fortnight, rounded from PDLP's converged point, cost 5,574 and 4,785."""
+
+
+def _week_at_a_time(inst: Instance, options: SolveOptions, total: float) -> bool:
+    """Whether to solve the horizon a week at a time (``solver.rolling``): two weeks or more,
+    an aggregate LP that HiGHS is not expected to solve within its share of the limit, and
+    time enough for each week."""
+    cuts = rolling.spans(inst.problem)
+    if options.rolling is False or len(cuts) < 2:
+        return False
+    if options.rolling:
+        return True
+    if (1 - ROLLING_BOUND - ROLLING_REFINE) * total / len(cuts) < ROLLING_WEEK_S:
+        return False
+    v = build_aggregate(inst, elastic=False)
+    return lp_expected(len(v.model.Proto().variables)) > LP_SHARE * total
 
 
 ROLLING_BOUND = 0.10

@@ -11,13 +11,19 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from common.enums import ChannelKind
+
+if TYPE_CHECKING:  # the schema is typed here only: units sit below it
+    from solver.schema import RosterProblem
 
 __all__ = [
     "OBJECTIVE_SCALE",
     "WORK_UNITS",
     "Batch",
     "batches",
+    "deferred_done",
     "edf_done_before",
     "edf_overdue",
     "scaled_weight",
@@ -136,4 +142,26 @@ def batches(arrived: Sequence[int], due: Sequence[int]) -> list[Batch]:
         d = _first_reaching(due, lo + 1)
         assert release is not None
         out.append(Batch(units=hi - lo, release=release, due=d))
+    return out
+
+
+def deferred_done(
+    problem: RosterProblem, channels: dict[tuple[int, int, int], int], before: int
+) -> dict[tuple[int, int], int]:
+    """Units of each deferred channel's work class done before slot ``before`` with these
+    agents per (class, channel, slot), worked earliest deadline first: (channel, class) ->
+    units."""
+    out: dict[tuple[int, int], int] = {}
+    for c, ch in enumerate(problem.channels):
+        if ch.kind is not ChannelKind.deferred or ch.deferred is None:
+            continue
+        cap = [0] * problem.n_slots
+        for (_k, cc, t), n in channels.items():
+            if cc == c and 0 <= t < problem.n_slots:
+                cap[t] += WORK_UNITS * n
+        classes = [
+            work_units(a, d) for a, d in zip(ch.deferred.arrived, ch.deferred.due, strict=True)
+        ]
+        for k, units in enumerate(edf_done_before(classes, cap, before)):
+            out[(c, k)] = units
     return out

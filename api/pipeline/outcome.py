@@ -44,6 +44,7 @@ def options_for(
         seed=s.solver.seed,
         relative_gap=s.solver.relative_gap,
         deterministic=s.solver.deterministic,
+        rolling=s.solver.week_at_a_time,
     )
 
 

@@ -534,6 +534,12 @@ class SolverSpec(_Spec):
         description="Reproducible search: the same scenario and seed give the same roster "
         "(limits in CP-SAT's deterministic time; slower to a good roster in short limits)",
     )
+    week_at_a_time: bool | None = Field(
+        None,
+        description="Horizons of two weeks or more: solve a week at a time, then refine the "
+        "whole (true), one plan for the whole horizon (false), or choose by the horizon's size "
+        "and the time limit (unset)",
+    )
 
 
 class Scenario(_Spec):

@@ -147,15 +147,16 @@ def test_a_weeks_shifts_are_lifted_to_the_whole_horizon() -> None:
 
 def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
     p = _night_fortnight(agents=14)
-    opts = SolveOptions(time_limit_s=20, workers=2, seed=0)
+    opts = SolveOptions(time_limit_s=20, workers=2, seed=0, rolling=True)
     r = solve(p, opts)
     assert r.status in (SolveStatus.feasible, SolveStatus.optimal)
     assert "weeks" in r.phases
     assert validate(p, list(r.assignments)).ok
     days = {a.day for a in r.assignments}
     assert days & set(range(7)) and days & set(range(7, 14))
-    whole = solve(p, opts.model_copy(update={"rolling": False}))
-    assert "weeks" not in whole.phases
+    for choice in (False, None):  # never; or automatic: this fortnight's LP solves in time
+        whole = solve(p, opts.model_copy(update={"rolling": choice, "time_limit_s": 5}))
+        assert "weeks" not in whole.phases
 
 
 def test_a_week_before_the_end_looks_a_day_ahead_as_far_as_its_nights_reach() -> None:
@@ -175,3 +176,28 @@ def test_a_week_before_the_end_looks_a_day_ahead_as_far_as_its_nights_reach() ->
     req = sub.channels[0].required[7 * per_day :]
     assert req[:6] == p.channels[0].required[7 * per_day : 7 * per_day + 6]
     assert req[6:] == (0,) * (per_day - 6)
+
+
+def test_days_off_per_month_follow_each_agents_leave_and_the_days_off_already_given() -> None:
+    """An agent on leave for most of the second week needs its days off in the first: a
+    contract-wide share asked two in the second week, where it had two days left and needed a
+    shift for its hours."""
+    c = Contract(id="pm", hours_min=32, hours_max=40, days_off_per_month=8)
+    p = _night_fortnight(contracts=(c,), leave=(annual_leave("a0", range(9, 14)),))
+    inst = prepare(p)
+    assert month_days_off(c, 14) == 3
+
+    def share(pc: rolling.Piece, agent: int) -> int:
+        sub = pc.problem
+        contract = next(x for x in sub.contracts if x.id == sub.agents[agent].contract)
+        return month_days_off(contract, sub.days)
+
+    first = rolling.piece(inst, 0, 7, rolling.Lifted())
+    assert share(first, 0) == 2  # 3 over its 9 days not on leave, 7 of them in this week
+    assert share(first, 1) == 2  # no leave: 3 x 7 / 14, rounded
+    lifted = rolling.Lifted()
+    for d in range(5):  # days 5 and 6 off: two of the three given
+        lifted.chosen[0].append(_option(inst, "day", d))
+    second = rolling.piece(inst, 7, 14, lifted)
+    assert share(second, 0) == 1
+    assert share(second, 1) == 0  # a whole week off before gave all three

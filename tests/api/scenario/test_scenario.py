@@ -355,3 +355,13 @@ def test_solver_deterministic_reaches_the_solve_options(tmp_path: Path) -> None:
     write(f, f"extends: {SMALL}\nsolver: {{deterministic: sometimes}}\n")
     found = problems(f)
     assert found and any("deterministic" in p for p in found)
+
+
+def test_solver_week_at_a_time_reaches_the_solve_options(tmp_path: Path) -> None:
+    assert options_for(load_scenario(SMALL).scenario).rolling is None
+    for text, want in (("true", True), ("false", False)):
+        f = write(tmp_path / "w.yaml", f"extends: {SMALL}\nsolver: {{week_at_a_time: {text}}}\n")
+        assert options_for(load_scenario(f).scenario).rolling is want
+    write(f, f"extends: {SMALL}\nsolver: {{week_at_a_time: weekly}}\n")
+    found = problems(f)
+    assert found and any("week_at_a_time" in p for p in found)
