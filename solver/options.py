@@ -31,8 +31,8 @@ class SolveOptions(BaseModel):
     rolling: bool | None = Field(
         None,
         description="Solve horizons of two weeks or more a week at a time, then refine the "
-        "whole horizon (solver.rolling): True always, False never, None (default) when the "
-        "whole horizon's LP is too large to solve in time and each week gets 40 s or more",
+        "whole horizon (solver.rolling): True always, False never, None (default) when each "
+        "week gets 40 s or more of the limit",
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver import budget, rolling
-from solver.bound import aggregate_bound, lp_expected
+from solver.bound import aggregate_bound
 from solver.days import DayResult, day_window, done_before, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
@@ -31,7 +31,7 @@ from solver.greedy import greedy_breaks, greedy_channels
 from solver.group_master import solve_group_master
 from solver.holders import MAX_HOLDERS, holders_roster, role_holders
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
-from solver.model import CpOutcome, build_aggregate, build_exact, solve_cp
+from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
@@ -429,25 +429,22 @@ LP_SHARE = 0.3
 
 
 ROLLING_WEEK_S = 40.0
-"""Seconds a week needs when solved on its own for a week at a time to pay: the example
-centre's weeks were valid in about 55 s each (month and fortnight); with 25 s per week and no
-LP solved in it, robustness seeds 0 and 6 (14 days in 60 s) cost 22,000-67,000 and 6,581
-where one plan for the fortnight, rounded from PDLP's converged point, cost 5,574 and 4,785."""
+"""Seconds a week needs, solved on its own, for a week at a time to pay: the example centre's
+weeks were valid in about 55 s each (its month and fortnight, and the independent 28-day month,
+valid a week at a time where one plan for the horizon left 36-315 hard-rule slots, the
+independent month's although its LP solved in 48 s); with 25 s per week, robustness seeds 0
+and 6 (14 days in 60 s) cost 22,000-67,000 and 6,581 where one plan for the fortnight, rounded
+from its LP, cost 5,574 and 4,785."""
 
 
 def _week_at_a_time(inst: Instance, options: SolveOptions, total: float) -> bool:
-    """Whether to solve the horizon a week at a time (``solver.rolling``): two weeks or more,
-    an aggregate LP that HiGHS is not expected to solve within its share of the limit, and
-    time enough for each week."""
+    """Whether to solve the horizon a week at a time (``solver.rolling``): two weeks or more
+    and time enough for each week, unless the options say."""
     cuts = rolling.spans(inst.problem)
-    if options.rolling is False or len(cuts) < 2:
-        return False
-    if options.rolling:
-        return True
-    if (1 - ROLLING_BOUND - ROLLING_REFINE) * total / len(cuts) < ROLLING_WEEK_S:
-        return False
-    v = build_aggregate(inst, elastic=False)
-    return lp_expected(len(v.model.Proto().variables)) > LP_SHARE * total
+    if options.rolling is not None:
+        return options.rolling and len(cuts) > 1
+    share = (1 - ROLLING_BOUND - ROLLING_REFINE) * total / len(cuts)
+    return len(cuts) > 1 and share >= ROLLING_WEEK_S
 
 
 ROLLING_BOUND = 0.10

@@ -537,8 +537,8 @@ class SolverSpec(_Spec):
     week_at_a_time: bool | None = Field(
         None,
         description="Horizons of two weeks or more: solve a week at a time, then refine the "
-        "whole (true), one plan for the whole horizon (false), or choose by the horizon's size "
-        "and the time limit (unset)",
+        "whole (true), one plan for the whole horizon (false), or a week at a time when each "
+        "week gets 40 s or more of the limit (unset)",
     )
 
 

@@ -10,7 +10,7 @@ from solver import rolling
 from solver.options import SolveOptions
 from solver.prep import month_days_off, prepare
 from solver.schema import DAY, BreakRule, Contract, Leave, LeaveKind, LeaveStatus, SolveStatus
-from solver.solve import solve
+from solver.solve import _week_at_a_time, solve
 from solver.validate import validate
 
 BRK = (BreakRule(name="break", minutes=60, earliest=180, latest=360, paid=False),)
@@ -154,7 +154,7 @@ def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
     assert validate(p, list(r.assignments)).ok
     days = {a.day for a in r.assignments}
     assert days & set(range(7)) and days & set(range(7, 14))
-    for choice in (False, None):  # never; or automatic: this fortnight's LP solves in time
+    for choice in (False, None):  # never; or automatic: 5 s is too short for a week at a time
         whole = solve(p, opts.model_copy(update={"rolling": choice, "time_limit_s": 5}))
         assert "weeks" not in whole.phases
 
@@ -201,3 +201,13 @@ def test_days_off_per_month_follow_each_agents_leave_and_the_days_off_already_gi
     second = rolling.piece(inst, 7, 14, lifted)
     assert share(second, 0) == 1
     assert share(second, 1) == 0  # a whole week off before gave all three
+
+
+def test_a_week_at_a_time_is_chosen_when_each_week_gets_its_time() -> None:
+    inst = prepare(tiny(days=28))
+    auto = SolveOptions(workers=2)
+    assert _week_at_a_time(inst, auto, 300.0)  # 4 weeks of 56 s
+    assert not _week_at_a_time(inst, auto, 120.0)  # 4 weeks of 22 s: one plan
+    assert not _week_at_a_time(prepare(tiny(days=13)), auto, 600.0)  # under two weeks
+    assert _week_at_a_time(inst, auto.model_copy(update={"rolling": True}), 10.0)
+    assert not _week_at_a_time(inst, auto.model_copy(update={"rolling": False}), 900.0)
