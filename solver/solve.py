@@ -395,12 +395,29 @@ def _solve_pipeline(
                 )
         phases.stop()
     # 5. bounded refinement on the exact model: repair broken rules, then improve
+    return _refined(inst, roster, options, clock, phases, state)
+
+
+def _refined(
+    inst: Instance,
+    roster: RosterState,
+    options: SolveOptions,
+    clock: _Clock,
+    phases: _Phases,
+    state: _State,
+    where: str = "",
+) -> _State:
+    """Refinement on the exact model to the end of the limit (repair broken rules, then
+    improve), the roster kept in ``state``. To the end: a roster that still breaks a rule is
+    explained after it anyway (at least 5 s, in _result), so time kept back here would only be
+    taken from the repair (the 60-agent independent week reached this point with 3.7 s left, 6
+    role slots open: repaired in 1.5 s, or not at all with 8 % of the limit kept back)."""
     phases.start("refine")
     clock.report(
         "refine",
         roster.validation.objective,
         state.bound,
-        f"{len(roster.validation.violations)} hard-rule breaks to repair",
+        f"{len(roster.validation.violations)} hard-rule breaks to repair{where}",
     )
 
     def improved(r: RosterState) -> None:
@@ -411,10 +428,6 @@ def _solve_pipeline(
             f"{len(r.validation.violations)} hard-rule breaks left",
         )
 
-    # to the end of the limit: a roster that still breaks a rule is explained after it anyway
-    # (at least 5 s, in _result), so time kept back here would only be taken from the repair
-    # (the 60-agent independent week reached this point with 3.7 s left, 6 role slots open:
-    # repaired in 1.5 s, or not at all with 8 % of the limit kept back)
     roster = refine(inst, roster, options, lambda: clock.left, improved)
     phases.stop()
     state.chosen = roster.chosen
@@ -508,28 +521,7 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
         inst, dict(lifted.chosen), lifted.breaks, dict(lifted.channels), lifted.grants
     )
     roster = _replace_breaks(inst, roster)
-    clock.report(
-        "refine",
-        roster.validation.objective,
-        state.bound,
-        f"{len(roster.validation.violations)} hard-rule breaks to repair over the horizon",
-    )
-
-    def improved(r: RosterState) -> None:
-        clock.report(
-            "refine",
-            r.validation.objective,
-            state.bound,
-            f"{len(r.validation.violations)} hard-rule breaks left",
-        )
-
-    roster = refine(inst, roster, options, lambda: clock.left, improved)
-    phases.stop()
-    state.chosen = roster.chosen
-    state.grants = roster.grants
-    state.roster = roster.roster
-    state.final = roster
-    return state
+    return _refined(inst, roster, options, clock, phases, state, " over the horizon")
 
 
 def _days(
