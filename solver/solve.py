@@ -566,7 +566,8 @@ def _days(
                 or (len(free.short), free.objective or 0.0) < (len(res.short), res.objective or 0.0)
             ):
                 res = free
-        if res is None and clock.left > DAY_RETRY * per_day * (inst.problem.days - d):
+        later = per_day * (inst.problem.days - d - 1)
+        if res is None and clock.left - 2 * DAY_RETRY * per_day - later >= reserve:
             # no plan in the day's share (a time-out as often as a conflict: a week of the
             # example month lost its day 3 in 1.5 s, and with it every shift of the week)
             res = solve_day(
@@ -590,7 +591,8 @@ def _days(
 
 DAY_RETRY = 4.0
 """A day with no plan in its share is tried once more with this many shares, while the time
-left would give every day to come as much."""
+left keeps the days to come their shares and the reserve (a failed try takes up to twice its
+time: the hint's completion gets as much again)."""
 
 MASTERS_LEFT = 0.4
 """The share of the limit that must be left for the weekly masters to plan again when the
