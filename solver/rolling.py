@@ -113,14 +113,10 @@ def _per_month(need: int, span: int) -> int:
     return 31
 
 
-def _contract(c: Contract, first: int, end: int, days: int, ahead: bool = False) -> Contract:
-    """The contract's horizon rules shared out to days ``first`` to ``end`` (``ahead``: the
-    span has a look-ahead day of leave, which counts in its days-off proration)."""
+def _contract(c: Contract, first: int, end: int, days: int) -> Contract:
+    """The contract's horizon rules shared out to days ``first`` to ``end`` (days off per month
+    are shared per agent: ``_days_off``)."""
     update: dict[str, object] = {}
-    span = end - first + (1 if ahead else 0)
-    if c.days_off_per_month is not None:
-        need = _share(month_days_off(c, days), first, end, days)
-        update["days_off_per_month"] = _per_month(need, span)
     if c.horizon_minutes_min is not None:
         update["horizon_minutes_min"] = _share(c.horizon_minutes_min, first, end, days)
     if c.horizon_minutes_max is not None:
@@ -307,7 +303,7 @@ def piece(inst: Instance, first: int, end: int, lifted: Lifted) -> Piece:
         if ch.deferred is not None
     }
     carried = _carried(inst, lifted, first) if first > 0 else {}
-    contracts = {c.id: _contract(c, first, end, p.days, ahead) for c in p.contracts}
+    contracts = {c.id: _contract(c, first, end, p.days) for c in p.contracts}
     span = end - first + (1 if ahead else 0)
     agents: list[Agent] = []
     for prep in inst.agents:

@@ -56,6 +56,20 @@ def annual_leave(agent_id: str, days: range) -> Leave:
     )
 
 
+def requested_leave(
+    agent_id: str, days: range, kind: LeaveKind = LeaveKind.annual, weight: float = 1.0
+) -> Leave:
+    """A leave request of one agent on whole days of the horizon (the solver decides it)."""
+    return Leave(
+        agent_id=agent_id,
+        kind=kind,
+        status=LeaveStatus.requested,
+        start=days.start * DAY,
+        end=days.stop * DAY,
+        weight=weight,
+    )
+
+
 def flat_requirement(days: int, slot: int, value_by_hour: dict[range, int]) -> tuple[int, ...]:
     per_day = 1440 // slot
     out = []

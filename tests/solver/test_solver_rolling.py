@@ -4,12 +4,12 @@ weeks before it, the shares of the horizon's rules, and a fortnight solved end t
 from __future__ import annotations
 
 import pytest
-from roster_factory import annual_leave, shift_type, tiny
+from roster_factory import annual_leave, requested_leave, shift_type, tiny
 
 from solver import rolling
 from solver.options import SolveOptions
 from solver.prep import month_days_off, prepare
-from solver.schema import DAY, BreakRule, Contract, Leave, LeaveKind, LeaveStatus, SolveStatus
+from solver.schema import DAY, BreakRule, Contract, SolveStatus
 from solver.solve import _week_at_a_time, solve
 from solver.validate import validate
 
@@ -57,12 +57,18 @@ def test_shares_add_up_to_the_total(total: int, days: int) -> None:
 
 def test_days_off_per_month_are_shared_out_over_the_weeks() -> None:
     c = Contract(id="office", hours_min=0, hours_max=60, days_off_per_month=6)
-    p = tiny(days=28, contracts=(c,))
+    p = tiny(days=28, contracts=(c,), shift_types=(shift_type("day", 480, 540, 540, BRK),))
+    inst = prepare(p)
     need = month_days_off(c, 28)  # 5 over 28 days
     got = []
+    lifted = rolling.Lifted()
     for a, b in rolling.spans(p):
-        part = rolling._contract(c, a, b, 28)
-        got.append(month_days_off(part, b - a))
+        sub = rolling.piece(inst, a, b, lifted).problem
+        contract = next(x for x in sub.contracts if x.id == sub.agents[0].contract)
+        share = month_days_off(contract, sub.days)
+        got.append(share)
+        # the agent works every day of the week but its share
+        lifted.chosen[0] += [_option(inst, "day", d) for d in range(a, b - share)]
     assert sum(got) == need
     assert max(got) - min(got) <= 1
 
@@ -109,13 +115,7 @@ def test_a_week_carries_rest_days_in_a_row_and_the_cover_of_the_night_before() -
 
 
 def test_a_request_cut_in_two_is_granted_only_when_both_parts_are() -> None:
-    req = Leave(
-        agent_id="a0",
-        kind=LeaveKind.annual,
-        status=LeaveStatus.requested,
-        start=5 * DAY,
-        end=9 * DAY,
-    )
+    req = requested_leave("a0", range(5, 9))
     p = _night_fortnight(leave=(req,))
     inst = prepare(p)
     lifted = rolling.Lifted()

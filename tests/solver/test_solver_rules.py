@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import pytest
 from conftest import ROOT
 from ortools.sat.python import cp_model
-from roster_factory import MONDAY, annual_leave, flat_requirement, shift_type, tiny
+from roster_factory import (
+    MONDAY,
+    annual_leave,
+    flat_requirement,
+    requested_leave,
+    shift_type,
+    tiny,
+)
 
 from common.enums import ChannelKind, LeaveKind, LeaveStatus
 from solver.constraints import AGENT, AGGREGATE, CORE, Rule
@@ -216,16 +223,7 @@ def test_pinned_and_training_days_must_be_worked() -> None:
 
 @covers("leave.request_denied")
 def test_requested_leave_costs_its_weight_per_day_when_refused() -> None:
-    req = (
-        Leave(
-            agent_id="a0",
-            kind=LeaveKind.day_off_request,
-            status=LeaveStatus.requested,
-            start=DAY,
-            end=3 * DAY,
-            weight=2.0,
-        ),
-    )
+    req = (requested_leave("a0", range(1, 3), LeaveKind.day_off_request, weight=2.0),)
     p = tiny(days=3, agents=1, leave=req, weights=Weights(leave_request_denied=5))
     out = run(p, ["leave.request_denied"], {"a0": [(1, "early", 360)]})
     assert out.by_rule["leave.request_denied"] == pytest.approx(5 * 2 * 2)
@@ -234,17 +232,10 @@ def test_requested_leave_costs_its_weight_per_day_when_refused() -> None:
 
 
 def test_refused_leave_means_rostered_into_it() -> None:
-    """As the validator reads a roster: an agent left off on the requested days has the leave
-    (and its credit), so 'refused' is only possible with a shift in it."""
-    req = (
-        Leave(
-            agent_id="a0",
-            kind=LeaveKind.day_off_request,
-            status=LeaveStatus.requested,
-            start=DAY,
-            end=2 * DAY,
-        ),
-    )
+    """In the exact model a refused request holds a shift (stricter than the validator, which
+    also refuses a request not worked when its credit would break the week's days off: see
+    the test below), so every roster the model finds reads the same in the validator."""
+    req = (requested_leave("a0", range(1, 2), LeaveKind.day_off_request),)
     inst = prepare(tiny(days=3, agents=1, leave=req))
     for works_day_1, refused_possible in ((False, False), (True, True)):
         v = build_exact(inst)
@@ -574,9 +565,7 @@ def test_a_request_not_worked_is_refused_when_its_credit_would_break_the_days_of
     agent off on the requested days who works the rest of the week up to the contract has the
     request refused (at its penalty) by the validator, not a broken days-off rule."""
     c = Contract(id="ft", hours_min=0, hours_max=60, days_off_per_week=2)
-    req = Leave(
-        agent_id="a0", kind=LeaveKind.annual, status=LeaveStatus.requested, start=DAY, end=3 * DAY
-    )
+    req = requested_leave("a0", range(1, 3))
     p = tiny(
         days=7, agents=1, leave=(req,), contracts=(c,), weights=Weights(leave_request_denied=5)
     )
