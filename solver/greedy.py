@@ -16,7 +16,7 @@ import numpy as np
 from solver.prep import Instance
 from solver.schema import ChannelKind
 
-__all__ = ["greedy_breaks", "greedy_channels"]
+__all__ = ["available", "greedy_breaks", "greedy_channels", "open_channels"]
 
 _BROKEN = 1e6
 
@@ -187,7 +187,7 @@ def greedy_channels(
     one to the open channel where they help most (floors first)."""
     p = inst.problem
     req, floor = _requirements(inst)
-    avail = _available(inst, chosen, breaks)
+    avail = available(inst, chosen, breaks)
     by_slot: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (k, t), count in avail.items():
         by_slot[t].append((k, count))
@@ -196,7 +196,7 @@ def greedy_channels(
         cov = np.zeros(len(p.channels))
         multi: list[tuple[int, list[int], int]] = []
         for k, count in classes:
-            open_ = _open_channels(inst, k, t)
+            open_ = open_channels(inst, k, t)
             if len(open_) == 1:
                 out[(k, open_[0], t)] = count
                 cov[open_[0]] += count
@@ -210,7 +210,7 @@ def greedy_channels(
     return out
 
 
-def _open_channels(inst: Instance, k: int, t: int) -> list[int]:
+def open_channels(inst: Instance, k: int, t: int) -> list[int]:
     """Channels of class k's skills (primary first) open in slot t."""
     p = inst.problem
     out = []
@@ -221,7 +221,7 @@ def _open_channels(inst: Instance, k: int, t: int) -> list[int]:
     return out
 
 
-def _available(
+def available(
     inst: Instance, chosen: dict[int, list[int]], breaks: dict[tuple[int, int], list[int]]
 ) -> dict[tuple[int, int], int]:
     """Agents of each class on shift and free for contacts, per (class, slot)."""
@@ -251,7 +251,7 @@ def fill_idle(
     skilled for is open (idle time is over-cover, never a gap in the split): agents a split
     leaves without a channel go, one by one, where they help most."""
     p = inst.problem
-    avail = _available(inst, chosen, breaks)
+    avail = available(inst, chosen, breaks)
     given: dict[tuple[int, int], int] = defaultdict(int)
     cov: dict[int, np.ndarray] = {}
     for (k, c, t), n in channels.items():
@@ -263,7 +263,7 @@ def fill_idle(
         return out
     req, floor = _requirements(inst)
     for (k, t), missing in short:
-        open_ = _open_channels(inst, k, t)
+        open_ = open_channels(inst, k, t)
         if not open_:
             continue
         here = cov.setdefault(t, np.zeros(len(p.channels)))

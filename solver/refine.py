@@ -19,6 +19,8 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from solver import budget
+from solver.channels import best_channels
 from solver.constraints import AGENT, CORE
 from solver.days import day_window, slots_per_day
 from solver.extract import assemble
@@ -31,7 +33,7 @@ from solver.units import deferred_done
 from solver.validate import Validation, validate
 from solver.variables import FixedShift, Vars
 
-__all__ = ["RosterState", "refine", "state_of"]
+__all__ = ["RosterState", "refine", "state_of", "with_best_channels"]
 
 
 @dataclass
@@ -65,6 +67,16 @@ def state_of(
         roster=roster,
         validation=validate(inst.problem, roster),
     )
+
+
+def with_best_channels(inst: Instance, state: RosterState) -> RosterState:
+    """The roster with its channel split made optimal for its shifts and breaks
+    (``solver.channels``), when that scores better."""
+    channels = best_channels(inst, state.chosen, state.breaks)
+    if channels is None:
+        return state
+    cand = state_of(inst, state.chosen, state.breaks, channels, state.grants)
+    return cand if cand.score < state.score else state
 
 
 def _training_slots(inst: Instance, a: int, o: int) -> frozenset[int]:
@@ -526,7 +538,27 @@ def refine(
     time_left: Callable[[], float],
     report: Callable[[RosterState], None] | None = None,
 ) -> RosterState:
-    """Improve the roster until the time is up; never returns a worse one."""
+    """Improve the roster until the time is up; never returns a worse one. The channel split
+    is made optimal for the shifts and breaks first and again at the end (the moves re-split
+    only their own window, and a deferred channel's backlog runs across windows), with time
+    kept back for that second split as long as the first took."""
+    t0 = budget.now()  # a deterministic solve does not charge the LP: no time kept back
+    state = _better(state, with_best_channels(inst, state), report)
+    spent = budget.now() - t0
+    state = _moves(inst, state, options, lambda: time_left() - 1.5 * spent, report)
+    if time_left() > spent:
+        state = _better(state, with_best_channels(inst, state), report)
+    return state
+
+
+def _moves(
+    inst: Instance,
+    state: RosterState,
+    options: SolveOptions,
+    time_left: Callable[[], float],
+    report: Callable[[RosterState], None] | None = None,
+) -> RosterState:
+    """The refinement's moves (``refine``) until the time is up."""
     rng = random.Random(options.seed)
     p = inst.problem
     n = len(inst.agents)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from roster_factory import flat_requirement, shift_type, tiny
 
 from common.enums import ChannelKind
+from solver.channels import best_channels
 from solver.disaggregate import disaggregate
 from solver.greedy import greedy_channels
 from solver.options import SolveOptions
 from solver.prep import prepare
-from solver.refine import state_of
-from solver.schema import Agent, BreakRule, Channel, RoleRequirement
+from solver.refine import state_of, with_best_channels
+from solver.schema import Agent, BreakRule, Channel, DeferredWork, RoleRequirement
 from solver.solve import _replace_breaks
 
 OPTIONS = SolveOptions(time_limit_s=5, workers=2, seed=0)
@@ -105,3 +109,86 @@ def test_a_lead_keeps_the_shift_the_role_cover_depends_on() -> None:
     inst = prepare(p)
     early, late = _option(inst, "early"), _option(inst, "late")
     assert disaggregate(inst, {(0, early): 1, (0, late): 1}, {}, {}, OPTIONS, 2.0) == {0: [early]}
+
+
+def _two_channel_day(agents: int, phone: dict[range, int], work_by: tuple[int, int, float]):  # type: ignore[no-untyped-def]
+    """One day of hourly slots, agents skilled for phone and messages on a 06:00-14:00 shift
+    (no breaks); ``work_by`` = (arrival hour, due hour, agent-slots): message work arriving
+    at the end of one hour and due by the end of another."""
+    arrive, due, work = work_by
+    arrived = tuple(work if t >= arrive else 0.0 for t in range(24))
+    due_curve = tuple(work if t >= due else 0.0 for t in range(24))
+    people = tuple(
+        Agent(id=f"a{i}", contract="ft", skills=("phone", "messages")) for i in range(agents)
+    )
+    return tiny(
+        days=1,
+        agent_list=people,
+        shift_types=(shift_type("early", 360, length=480),),
+        channels=(
+            Channel(id="phone", kind=ChannelKind.voice, required=flat_requirement(1, 60, phone)),
+            Channel(
+                id="messages",
+                kind=ChannelKind.deferred,
+                required=tuple(0 for _ in range(24)),
+                deferred=DeferredWork(arrived=(arrived,), due=(due_curve,)),
+            ),
+        ),
+    )
+
+
+def test_the_channel_split_is_optimal_for_the_backlog() -> None:
+    """Shifts fixed, every split of two agents over phone and messages, hour by hour,
+    enumerated: the LP split (``solver.channels``) costs what the best of them costs. The
+    greedy split, deciding hour by hour against the level-loaded requirement, leaves message
+    work late: phone wants both agents until noon, the three agent-hours of messages that
+    arrive at 07:00 are due by 10:00."""
+    p = _two_channel_day(2, {range(6, 12): 2, range(12, 14): 1}, (7, 9, 3.0))
+    inst = prepare(p)
+    o = _option(inst, "early")
+    chosen = {0: [o], 1: [o]}
+    breaks: dict[tuple[int, int], list[int]] = {(0, o): [], (1, o): []}
+    k = inst.agents[0].class_index
+    phone, messages = inst.channel_index["phone"], inst.channel_index["messages"]
+    best = None
+    for split in itertools.product(range(3), repeat=8):  # agents on messages, 06:00-14:00
+        channels = {}
+        for i, m in enumerate(split):
+            t = 6 + i
+            if m:
+                channels[(k, messages, t)] = m
+            if 2 - m:
+                channels[(k, phone, t)] = 2 - m
+        cost = state_of(inst, chosen, breaks, channels, {}).validation.objective
+        best = cost if best is None else min(best, cost)
+    lp = best_channels(inst, chosen, breaks)
+    assert lp is not None
+    found = state_of(inst, chosen, breaks, lp, {})
+    assert found.validation.ok
+    assert found.validation.objective == pytest.approx(best)
+    greedy = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    assert greedy.validation.objective > best
+    # kept by with_best_channels only when better: never worse than the roster it is given
+    assert with_best_channels(inst, greedy).validation.objective == pytest.approx(best)
+
+
+def test_the_channel_split_keeps_a_floor_and_every_agent_on_a_channel() -> None:
+    """Three agents, a phone floor of two all morning and message work due early: the split
+    keeps two on phone and the third on messages, each agent on one channel every slot."""
+    floor = flat_requirement(1, 60, {range(6, 14): 2})
+    p = _two_channel_day(3, {range(6, 14): 1}, (6, 8, 6.0))
+    p = p.model_copy(
+        update={"channels": (p.channels[0].model_copy(update={"min_staff": floor}), p.channels[1])}
+    )
+    inst = prepare(p)
+    o = _option(inst, "early")
+    chosen = {a: [o] for a in range(3)}
+    breaks: dict[tuple[int, int], list[int]] = {(a, o): [] for a in range(3)}
+    lp = best_channels(inst, chosen, breaks)
+    assert lp is not None
+    k = inst.agents[0].class_index
+    phone = inst.channel_index["phone"]
+    for t in range(6, 14):
+        assert sum(n for (kk, _c, tt), n in lp.items() if kk == k and tt == t) == 3
+        assert lp.get((k, phone, t), 0) >= 2
+    assert state_of(inst, chosen, breaks, lp, {}).validation.ok
