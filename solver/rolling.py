@@ -368,6 +368,7 @@ def piece(inst: Instance, first: int, end: int, lifted: Lifted) -> Piece:
                 for x in p.shift_cover
                 if first <= x.day < end
             ),
+            "holidays": tuple(d - first for d in p.holidays if first <= d < end),
         }
     )
     return Piece(

@@ -17,6 +17,7 @@ SOFT_RULES: dict[str, str] = {
     "fairness.weekend": "Spread of weekend shifts across agents of a contract",
     "fairness.night": "Spread of night shifts across agents of a contract",
     "fairness.late": "Spread of late shifts across agents of a contract",
+    "fairness.holiday": "Spread of shifts on public holidays across agents of a contract",
     "request.shift_on": "Shift-on requests not met (the agent does not work that shift)",
     "request.shift_off": "Shift-off requests not met (the agent works that shift)",
     "shift_cover.under": "Agents short of a per-day shift cover",

@@ -393,6 +393,11 @@ class RosterProblem(_Model):
     shift_cover: tuple[ShiftCover, ...] = Field(
         (), description="Soft cover per day and shift type (counted per shift, not per slot)"
     )
+    holidays: tuple[int, ...] = Field(
+        (),
+        description="Days of the horizon (0-based) that are public holidays: shifts starting "
+        "on them count for the holiday fairness rule",
+    )
 
     @property
     def n_slots(self) -> int:
@@ -459,6 +464,9 @@ class RosterProblem(_Model):
             for name, values in (("min_staff", c.min_staff), ("open", c.open)):
                 if values and len(values) != n:
                     errors.append(f"channel {c.id}: {name} has {len(values)} values, expected {n}")
+        for d in self.holidays:
+            if not 0 <= d < self.days:
+                errors.append(f"holidays: day {d} is outside the horizon (0..{self.days - 1})")
         for r in self.roles:
             if len(r.slots) != n:
                 errors.append(f"role {r.role}: slots has {len(r.slots)} values, expected {n}")

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from solver.schema import DAY, RosterProblem, Rules, ShiftType
 
 __all__ = [
+    "FAIRNESS_CATEGORIES",
     "ShiftOption",
     "classify",
     "clock",
@@ -40,6 +41,8 @@ class ShiftOption:
     night: bool = False
     late: bool = False
     weekend: bool = False
+    holiday: bool = False
+    """The shift starts on a public holiday (``RosterProblem.holidays``)."""
 
     @property
     def end(self) -> int:
@@ -77,6 +80,10 @@ def night_minutes(start: int, end: int, rules: Rules) -> int:
     return total
 
 
+FAIRNESS_CATEGORIES = ("weekend", "night", "late", "holiday")
+"""What the fairness rules spread across a contract's agents: each a ``ShiftOption`` flag."""
+
+
 def classify(
     start: int, length: int, day: int, weekday: int, rules: Rules
 ) -> tuple[bool, bool, bool]:
@@ -89,6 +96,7 @@ def classify(
 def _options_of(t: ShiftType, ti: int, problem: RosterProblem, first: int) -> list[ShiftOption]:
     s = problem.slot_minutes
     out: list[ShiftOption] = []
+    holidays = set(problem.holidays)
     for day in range(problem.days):
         weekday = problem.weekday(day)
         if weekday not in t.weekdays:
@@ -120,6 +128,7 @@ def _options_of(t: ShiftType, ti: int, problem: RosterProblem, first: int) -> li
                         night=night,
                         late=late,
                         weekend=weekend,
+                        holiday=day in holidays,
                     )
                 )
     return out

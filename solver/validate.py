@@ -24,7 +24,7 @@ from solver.schema import (
     RosterProblem,
     ShiftAssignment,
 )
-from solver.shifts import classify, day_name, slot_range_name
+from solver.shifts import FAIRNESS_CATEGORIES, classify, day_name, slot_range_name
 from solver.units import WORK_UNITS, edf_overdue, scaled_weight, work_units
 
 __all__ = ["Validation", "Violation", "validate"]
@@ -493,13 +493,12 @@ class _Checker:
         from solver.prep import prepare  # pure Python eligibility (no OR-Tools)
 
         p = self.p
-        active = [
-            c for c in ("weekend", "night", "late") if f"fairness.{c}" not in p.disabled_rules
-        ]
+        active = [c for c in FAIRNESS_CATEGORIES if f"fairness.{c}" not in p.disabled_rules]
         if p.weights.fairness == 0 or not active:
             return
         inst = prepare(self.p)
-        for ci, category in enumerate(("weekend", "night", "late")):
+        holidays = set(p.holidays)
+        for category in active:
             counts: dict[str, list[int]] = defaultdict(list)
             for prep in inst.agents:
                 eligible = any(
@@ -514,7 +513,13 @@ class _Checker:
                     night, late, weekend = classify(
                         sh.start, sh.length, sh.day, p.weekday(sh.day), p.rules
                     )
-                    k += (weekend, night, late)[ci]
+                    flags = {
+                        "weekend": weekend,
+                        "night": night,
+                        "late": late,
+                        "holiday": sh.day in holidays,
+                    }
+                    k += flags[category]
                 counts[prep.contract.id].append(k)
             for contract, values in counts.items():
                 if len(values) >= 2:

@@ -686,6 +686,9 @@ def build(loaded: LoadedScenario) -> Prepared:
             ),
             weights=Weights(**s.objective.model_dump()),
             disabled_rules=tuple(s.disabled_rules),
+            holidays=()
+            if s.horizon.public_holidays is None
+            else s.horizon.public_holidays.days_in(s.horizon.start, s.horizon.days),
         )
     except (ValidationError, ValueError) as exc:
         message = _first_message(exc) if isinstance(exc, ValidationError) else str(exc)

@@ -53,6 +53,7 @@ RULE_LABELS = {
     "fairness.weekend": "Uneven weekend work",
     "fairness.night": "Uneven night shifts",
     "fairness.late": "Uneven late shifts",
+    "fairness.holiday": "Uneven work on public holidays",
 }
 
 

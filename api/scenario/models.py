@@ -36,6 +36,7 @@ from api.scenario.timewin import (
 )
 from api.scenario.yamlsrc import Tree
 from common.enums import ChannelKind, LeaveKind, LeaveStatus
+from forecast.calendar import SpecialCalendar, SpecialKind
 from solver.rule_ids import SOFT_RULES
 
 __all__ = [
@@ -184,6 +185,37 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PublicHolidays(_Spec):
+    """The horizon's public holidays (for the holiday fairness rule): a country's, and the
+    centre's own dates; dates outside the horizon are ignored."""
+
+    country: str | None = Field(
+        None, description="ISO code of the country whose public holidays count (US, GB, DE ...)"
+    )
+    region: str | None = Field(None, description="Region of that country, e.g. CA")
+    dates: list[date] = Field(default_factory=list, description="Further holiday dates")
+
+    @model_validator(mode="after")
+    def _known(self) -> Self:
+        if self.region is not None and self.country is None:
+            raise ValueError("region needs the country too (e.g. country: US, region: CA)")
+        # the calendar says what is wrong with an unknown country or region, in words
+        SpecialCalendar(self.country, self.region)
+        return self
+
+    def days_in(self, start: date, days: int) -> tuple[int, ...]:
+        """The horizon's days (0-based) that are public holidays."""
+        cal = SpecialCalendar(self.country, self.region, adjacent_days=False)
+        own = set(self.dates)
+        out = []
+        for d in range(days):
+            day = start + timedelta(days=d)
+            found = cal.lookup(day)
+            if day in own or (found is not None and found.kind is SpecialKind.holiday):
+                out.append(d)
+        return tuple(out)
+
+
 class Horizon(_Spec):
     """The planned period: whole days of local time from ``start``."""
 
@@ -196,6 +228,11 @@ class Horizon(_Spec):
         "UTC",
         description="IANA time zone; every time in the files is local wall-clock time in it "
         "(daylight-saving changes are not modelled: every day has 24 h of intervals)",
+    )
+    public_holidays: PublicHolidays | None = Field(
+        None,
+        description="Public holidays in the horizon: {country, region, dates}; shifts on them "
+        "are spread fairly across agents (fairness.holiday)",
     )
 
     @field_validator("timezone")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver.constraints import agents, aggregate, core, cover, group_patterns, patterns, requests
+from solver.shifts import FAIRNESS_CATEGORIES
 from solver.variables import Vars
 
 __all__ = ["AGENT", "AGGREGATE", "CONSTRAINTS", "CORE", "Rule"]
@@ -33,7 +34,7 @@ class Rule:
         return self.ids or (self.id,)
 
 
-FAIRNESS = ("fairness.weekend", "fairness.night", "fairness.late")
+FAIRNESS = tuple(f"fairness.{c}" for c in FAIRNESS_CATEGORIES)
 CONTRACT = ("days_off", "hours", "hours_min", "hours_max")
 HORIZON_MINUTES = ("horizon_minutes", "horizon_minutes_min", "horizon_minutes_max")
 

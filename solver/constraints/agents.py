@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.schema import DAY, LeaveStatus
-from solver.shifts import day_name
+from solver.shifts import FAIRNESS_CATEGORIES, day_name
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -299,7 +299,7 @@ def add_fairness(v: Vars) -> None:
     days = v.inst.problem.days
     if w == 0:
         return
-    for category in ("weekend", "night", "late"):
+    for category in FAIRNESS_CATEGORIES:
         if f"fairness.{category}" in v.inst.problem.disabled_rules:
             continue
         for contract, counts in category_counts(v, category).items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from solver.schema import LeaveStatus
+from solver.shifts import FAIRNESS_CATEGORIES
 from solver.variables import Expr, Vars
 
 __all__ = [
@@ -210,7 +211,7 @@ def add_group_fairness_bounds(v: Vars) -> None:
     by_contract: dict[tuple[str, str], list[tuple[int, Expr]]] = defaultdict(list)
     if p.weights.fairness == 0:
         return
-    for category in ("weekend", "night", "late"):
+    for category in FAIRNESS_CATEGORIES:
         if f"fairness.{category}" in p.disabled_rules:
             continue
         for g, agents in enumerate(v.inst.group_members):

@@ -126,6 +126,13 @@ def test_a_request_cut_in_two_is_granted_only_when_both_parts_are() -> None:
     assert lifted.grants == {0: False}
 
 
+def test_a_week_keeps_its_own_public_holidays() -> None:
+    """Holidays on days 3 and 9 of a fortnight: the second week holds day 9 as its day 2."""
+    inst = prepare(_night_fortnight(holidays=(3, 9)))
+    assert rolling.piece(inst, 0, 7, rolling.Lifted()).problem.holidays == (3,)
+    assert rolling.piece(inst, 7, 14, rolling.Lifted()).problem.holidays == (2,)
+
+
 def test_a_weeks_shifts_are_lifted_to_the_whole_horizon() -> None:
     p = _night_fortnight()
     inst = prepare(p)

@@ -271,6 +271,56 @@ def test_fairness_is_the_spread_not_the_sum() -> None:
     assert out.by_rule["fairness.late"] == 2
 
 
+def _assignments(
+    p: RosterProblem, shifts: dict[str, list[tuple[int, str, int]]]
+) -> list[ShiftAssignment]:
+    """``tiny``'s 9-hour shifts as worked: on phone, the lunch four hours in."""
+    out = []
+    for agent_id, days in shifts.items():
+        for d, type_id, start in days:
+            t0 = d * DAY + start
+            out.append(
+                ShiftAssignment(
+                    agent_id=agent_id,
+                    day=d,
+                    shift_type=type_id,
+                    start=t0,
+                    length=540,
+                    paid_minutes=480,
+                    breaks=(BreakTime(name="lunch", start=t0 + 240, minutes=60, paid=False),),
+                    work=(
+                        WorkSegment(start=t0, end=t0 + 240, channel="phone"),
+                        WorkSegment(start=t0 + 300, end=t0 + 540, channel="phone"),
+                    ),
+                )
+            )
+    return out
+
+
+@covers("fairness")
+def test_shifts_on_public_holidays_are_spread_like_weekends() -> None:
+    """Wednesday and Thursday are holidays: a0 works both, a1 one, a2 none: a spread of 2
+    (the weekday shifts count for nothing), in the model and in the validator alike."""
+    p = week(agents=3, weights=Weights(fairness=2), holidays=(2, 3))
+    shifts = {
+        "a0": [(2, "early", 360), (3, "early", 360)],
+        "a1": [(3, "early", 360), (4, "early", 360)],
+        "a2": [(0, "early", 360)],
+    }
+    out = run(p, ["fairness"], shifts)
+    assert out.by_rule["fairness.holiday"] == 4
+    val = validate(p, _assignments(p, shifts))
+    assert sum(x.cost for x in val.penalties if x.rule_id == "fairness.holiday") == 4
+    # switched off like any soft rule
+    off = p.model_copy(update={"disabled_rules": ("fairness.holiday",)})
+    assert "fairness.holiday" not in run(off, ["fairness"], shifts).by_rule
+
+
+def test_holidays_outside_the_horizon_are_refused() -> None:
+    with pytest.raises(ValueError, match="holidays: day 7 is outside the horizon"):
+        week(holidays=(7,))
+
+
 # --------------------------------------------------------------------------- work patterns
 def _status(problem: RosterProblem, rule: str, shifts: Sequence[tuple[int, str, int]]) -> int:
     return run(problem, [rule], {"a0": shifts}).status

@@ -99,6 +99,14 @@ CASES: dict[str, tuple[str, ...]] = {
         "shrinkage: expected a number < 1",
     ),
     "missing_extends.yaml": ("missing_extends.yaml:1 extends", "file not found"),
+    "unknown_holiday_country.yaml": (
+        "unknown_holiday_country.yaml:3 horizon.public_holidays",
+        "unknown holiday country 'XX'",
+    ),
+    "holiday_region_without_country.yaml": (
+        "holiday_region_without_country.yaml:3 horizon.public_holidays",
+        "region needs the country too",
+    ),
 }
 
 

@@ -365,3 +365,28 @@ def test_solver_week_at_a_time_reaches_the_solve_options(tmp_path: Path) -> None
     write(f, f"extends: {SMALL}\nsolver: {{week_at_a_time: weekly}}\n")
     found = problems(f)
     assert found and any("week_at_a_time" in p for p in found)
+
+
+def test_public_holidays_become_the_problems_holiday_days(tmp_path: Path) -> None:
+    """A country's public holidays and the centre's own dates, as days of the horizon (which
+    starts on Monday 7 December for two days); dates outside it are ignored."""
+    italy = write(
+        tmp_path / "italy.yaml",
+        f"""\
+        extends: {SMALL}
+        horizon:
+          public_holidays: {{country: IT}}
+        """,
+    )
+    # 8 December, the Immaculate Conception, is a public holiday in Italy
+    assert prepare_scenario(italy).problem.holidays == (1,)
+    own = write(
+        tmp_path / "own.yaml",
+        f"""\
+        extends: {SMALL}
+        horizon:
+          public_holidays: {{dates: [2026-12-07, 2027-01-01]}}
+        """,
+    )
+    assert prepare_scenario(own).problem.holidays == (0,)
+    assert prepare_scenario(SMALL).problem.holidays == ()
