@@ -221,6 +221,12 @@ class Agent(_Model):
         "after 0 when it crosses midnight): for rest at the start",
     )
     prior_consecutive_days: int = Field(0, ge=0, description="Days worked in a row before")
+    prior_fairness: dict[str, int] = Field(
+        default_factory=dict,
+        description="Shifts per fairness category (weekend, night, late, holiday) worked in "
+        "the weeks before the horizon (a fairness ledger's window): the fairness rules spread "
+        "these totals",
+    )
 
 
 class Leave(_Model):

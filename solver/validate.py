@@ -508,7 +508,7 @@ class _Checker:
                 )
                 if not eligible:
                     continue
-                k = 0
+                k = prep.agent.prior_fairness.get(category, 0)  # the weeks before
                 for sh in self.by_agent.get(prep.id, []):
                     night, late, weekend = classify(
                         sh.start, sh.length, sh.day, p.weekday(sh.day), p.rules

@@ -34,6 +34,7 @@ from api.cli.common import (
 from api.errors import InputError, Problem
 from api.pipeline.outcome import Outcome, evaluate, options_for, solve_prepared
 from api.pipeline.prepare import Prepared, prepare_scenario
+from api.pipeline.previous import with_previous
 from api.reports import atomic_dir, check_out_dir, tables, write_outputs
 from api.reports.compare import comparison_rows, write_comparison
 from api.scenario.yamlsrc import display_path
@@ -193,11 +194,15 @@ def solve_to_folder(
     workers: int | None = None,
     quiet: bool = False,
     prepared: Prepared | None = None,
+    previous: Path | None = None,
 ) -> tuple[Outcome, dict[str, Any]]:
     """Prepare (unless given), solve and write every output; InputError before anything is
-    written."""
+    written. ``previous``: the output folder of the solve of the horizon before (rest, days
+    in a row and the fairness ledger carried in, ``api.pipeline.previous``)."""
     if prepared is None:
         prepared = prepare_scenario(scenario)
+    if previous is not None:
+        prepared = with_previous(prepared, previous)
     options = options_for(prepared.scenario, time_limit, workers)
     result = _run(prepared, options, quiet)
     if result.status.value == "invalid":
@@ -222,11 +227,22 @@ def solve_command(
     time_limit: TimeLimitOpt = None,
     workers: WorkersOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Output folder of the solve of the horizon before: rest, days in a row and "
+            "the fairness ledger (weekends, nights, lates, holidays over 4 weeks) carried in",
+        ),
+    ] = None,
 ) -> None:
-    """Solve a scenario: roster, activities, coverage, leave decisions, XLSX, calendars, report."""
+    """Solve a scenario: roster, activities, coverage, leave decisions, XLSX, calendars, report,
+    fairness ledger."""
     _positive(time_limit, "--time-limit")
     check_out_dir(out_dir)
-    outcome, summary = solve_to_folder(scenario, out_dir, time_limit, workers, quiet)
+    outcome, summary = solve_to_folder(
+        scenario, out_dir, time_limit, workers, quiet, previous=previous
+    )
     out.print(outcome_table(outcome, summary))
     for note in outcome.prepared.notes:
         out.print(f"note: {note}", highlight=False)

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -104,6 +105,9 @@ class Prepared:
     rosterable: tuple[bool, ...]
     notes: tuple[str, ...]
     sha256: str
+    ledger: tuple[Any, ...] = ()
+    """The fairness ledger's rows carried in from a previous solve
+    (``api.pipeline.previous.LedgerRow``; written again to ledger.csv with this horizon's)."""
 
     @property
     def scenario(self) -> Scenario:

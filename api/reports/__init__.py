@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from api.errors import InputError
 from api.pipeline.outcome import Outcome
+from api.pipeline.previous import LEDGER_HEADER, ledger_rows
 from api.reports import tables
 from api.scenario.csvio import write_csv
 
@@ -113,6 +115,22 @@ def write_outputs(
             tmp / "coverage.csv", tables.COVERAGE_HEADER, tables.coverage_rows(o) if solved else []
         )
         done("coverage.csv")
+        # the fairness ledger: the rows carried in, and this horizon's with a valid roster
+        refused: dict[str, int] = defaultdict(int)
+        for row in tables.leave_rows(o):
+            if row[4] == "false":
+                refused[row[0]] += 1
+        write_csv(
+            tmp / "ledger.csv",
+            LEDGER_HEADER,
+            ledger_rows(
+                o.prepared.problem,
+                o.prepared.ledger,
+                o.result.assignments if solved else None,
+                refused,
+            ),
+        )
+        done("ledger.csv")
         if solved:
             write_xlsx(tmp / "roster.xlsx", o, summary)
             done("roster.xlsx")

@@ -288,7 +288,8 @@ def category_counts(v: Vars, category: str) -> dict[str, list[tuple[int, Expr]]]
             for (ai, o), var in v.x_.items()
             if ai == prep.index and getattr(v.option(o), category)
         ]
-        out[prep.contract.id].append((prep.index, sum(terms) if terms else 0))
+        prior = prep.agent.prior_fairness.get(category, 0)  # the weeks before (a ledger)
+        out[prep.contract.id].append((prep.index, (sum(terms) if terms else 0) + prior))
     return out
 
 
@@ -305,8 +306,12 @@ def add_fairness(v: Vars) -> None:
         for contract, counts in category_counts(v, category).items():
             if len(counts) < 2 or all(isinstance(c, int) for _, c in counts):
                 continue
-            mx = v.int_var(0, days, f"fair_max[{category},{contract}]")
-            mn = v.int_var(0, days, f"fair_min[{category},{contract}]")
+            most = days + max(
+                (v.inst.agents[a].agent.prior_fairness.get(category, 0) for a, _ in counts),
+                default=0,
+            )
+            mx = v.int_var(0, most, f"fair_max[{category},{contract}]")
+            mn = v.int_var(0, most, f"fair_min[{category},{contract}]")
             for _, c in counts:
                 v.model.add(mx >= c)
                 v.model.add(mn <= c)

@@ -214,6 +214,8 @@ def add_group_fairness_bounds(v: Vars) -> None:
     for category in FAIRNESS_CATEGORIES:
         if f"fairness.{category}" in p.disabled_rules:
             continue
+        if any(a.prior_fairness.get(category) for a in p.agents):
+            continue  # earlier weeks' totals differ within a group: no bound from averages
         for g, agents in enumerate(v.inst.group_members):
             opts = [
                 o

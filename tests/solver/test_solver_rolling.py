@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from roster_factory import annual_leave, requested_leave, shift_type, tiny
 
+from common.enums import ChannelKind
 from solver import rolling
 from solver.options import SolveOptions
 from solver.prep import month_days_off, prepare
-from solver.schema import DAY, BreakRule, Contract, SolveStatus
+from solver.schema import DAY, BreakRule, Channel, Contract, RosterResult, SolveStatus, Weights
 from solver.solve import _week_at_a_time, solve
 from solver.validate import validate
 
@@ -218,3 +219,44 @@ def test_a_week_at_a_time_is_chosen_when_each_week_gets_its_time() -> None:
     assert not _week_at_a_time(prepare(tiny(days=13)), auto, 600.0)  # under two weeks
     assert _week_at_a_time(inst, auto.model_copy(update={"rolling": True}), 10.0)
     assert not _week_at_a_time(inst, auto.model_copy(update={"rolling": False}), 900.0)
+
+
+def test_a_fairness_ledger_shares_weekends_over_four_weeks() -> None:
+    """Four identical weeks in a row, one agent on shift on Saturday and on Sunday (two weekend
+    shifts a week, four agents). Solved independently, each week is the same roster, so the same
+    agents get the weekends every time: their totals spread by four or more. With each week
+    given the earlier weeks' weekend shifts (``Agent.prior_fairness``, the ledger's window),
+    the weekends go round: every agent ends with two."""
+    req = tuple(1 if (t // 24) in (5, 6) and 8 <= t % 24 < 16 else 0 for t in range(7 * 24))
+    base = tiny(
+        days=7,
+        agents=4,
+        shift_types=(shift_type("day", 480, length=480),),
+        channels=(Channel(id="phone", kind=ChannelKind.voice, required=req),),
+        weights=Weights(under_cover=50, fairness=5),
+    )
+    options = SolveOptions(time_limit_s=10, workers=1, seed=0, deterministic=True)
+
+    def weekends(result: RosterResult) -> dict[str, int]:
+        out = dict.fromkeys((a.id for a in base.agents), 0)
+        for sh in result.assignments:
+            out[sh.agent_id] += int(base.weekday(sh.day) >= 5)
+        return out
+
+    independent = dict.fromkeys((a.id for a in base.agents), 0)
+    ledger: list[dict[str, int]] = []
+    for _week in range(4):
+        for a, n in weekends(solve(base, options)).items():
+            independent[a] += n
+        window = ledger[-3:]  # the three weeks before this one
+        agents = tuple(
+            a.model_copy(update={"prior_fairness": {"weekend": sum(w[a.id] for w in window)}})
+            for a in base.agents
+        )
+        result = solve(base.model_copy(update={"agents": agents}), options)
+        assert result.status in (SolveStatus.optimal, SolveStatus.feasible)
+        ledger.append(weekends(result))
+    rolled = {a.id: sum(w[a.id] for w in ledger) for a in base.agents}
+    assert sum(rolled.values()) == sum(independent.values()) == 8
+    assert max(independent.values()) - min(independent.values()) >= 4
+    assert max(rolled.values()) - min(rolled.values()) == 0

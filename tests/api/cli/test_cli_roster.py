@@ -59,6 +59,7 @@ def test_solve_writes_every_output(solved: tuple[Path, str, int]) -> None:
         "roster.xlsx",
         "calendars",
         "report.html",
+        "ledger.csv",
     } <= names
     assert not [n for n in names if n.startswith(".")]
     assert "report.html" in " ".join(text.split())
@@ -361,4 +362,94 @@ def test_compare_reports_every_bad_file_and_writes_nothing(tmp_path: Path) -> No
     )
     assert r.exit_code == 2
     assert "negative_weight.yaml" in r.stderr and "unknown_key.yaml" in r.stderr
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------- rolling weeks
+def _previous(folder: Path, roster: list[str], ledger: list[str] | None = None) -> Path:
+    """A previous solve's output folder: its roster.csv (and ledger.csv) rows."""
+    folder.mkdir()
+    header = "agent_id,name,date,shift_type,start,end,paid_minutes\n"
+    (folder / "roster.csv").write_text(header + "\n".join(roster) + "\n", encoding="utf-8")
+    if ledger is not None:
+        head = "horizon_start,horizon_days,agent_id,weekend,night,late,holiday,refused_requests\n"
+        (folder / "ledger.csv").write_text(head + "\n".join(ledger) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_solve_after_a_previous_week_carries_rest_runs_and_the_ledger(tmp_path: Path) -> None:
+    """A02 worked the six days before the horizon (at most 6 in a row): not on Monday. A05's
+    shift ended at 00:30 on Monday (11 h of rest): no early shift (07:00-08:00) that day. The
+    ledger's rows are carried into the new ledger.csv, with one row per agent for this week."""
+    a02 = [
+        f"A02,,2026-12-0{d},early,2026-12-0{d}T08:00,2026-12-0{d}T16:00,450" for d in range(1, 7)
+    ]
+    prev = _previous(
+        tmp_path / "prev",
+        [*a02, "A05,,2026-12-06,late,2026-12-06T16:30,2026-12-07T00:30,450"],
+        ["2026-11-30,7,A01,2,0,0,0,0", "2026-10-05,7,A01,2,0,1,0,1"],
+    )
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app,
+        [
+            "solve",
+            str(SMALL),
+            "--out",
+            str(out),
+            "--time-limit",
+            TIME_LIMIT,
+            "--previous",
+            str(prev),
+        ],
+    )
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "previous solve" in " ".join(r.stdout.split())
+    rows = read_csv(out / "roster.csv")
+    assert not [x for x in rows if x["agent_id"] == "A02" and x["date"] == "2026-12-07"]
+    assert all(
+        x["start"] >= "2026-12-07T11:30"
+        for x in rows
+        if x["agent_id"] == "A05" and x["date"] == "2026-12-07"
+    )
+    ledger = read_csv(out / "ledger.csv")
+    assert [x["horizon_start"] for x in ledger[:2]] == ["2026-11-30", "2026-10-05"]
+    mine = [x for x in ledger if x["horizon_start"] == "2026-12-07"]
+    assert len(mine) == 10 and {x["horizon_days"] for x in mine} == {"2"}
+    # and the roster it wrote is a valid one (the validator, with the carried rest and runs)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["hard_rule_violations"]["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("roster", "ledger", "expected"),
+    [
+        (None, None, ("--previous", "folder not found")),
+        (
+            ["A02,,2026-12-07,early,2026-12-07T08:00,2026-12-07T16:00,450"],
+            None,
+            ("roster.csv:2", "falls in the new horizon"),
+        ),
+        (
+            ["A02,,2026-12-06,early,2026-12-06T08:00,2026-12-06T07:00,450"],
+            None,
+            ("roster.csv:2", "column end", "is not after"),
+        ),
+        ([], ["2026-11-30,7,A01,two,0,0,0,0"], ("ledger.csv:2", "column weekend", "'two'")),
+    ],
+    ids=["missing", "overlaps", "backwards", "bad-ledger"],
+)
+def test_a_bad_previous_folder_is_named_and_nothing_is_written(
+    tmp_path: Path, roster: list[str] | None, ledger: list[str] | None, expected: tuple[str, ...]
+) -> None:
+    prev = tmp_path / "prev" if roster is None else _previous(tmp_path / "prev", roster, ledger)
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app, ["solve", str(SMALL), "--out", str(out), "--time-limit", "2", "--previous", str(prev)]
+    )
+    assert r.exit_code == 2, r.stdout + r.stderr
+    flat = " ".join(r.stderr.split())
+    for piece in expected:
+        assert piece in flat, flat
+    assert "Traceback" not in r.stdout + r.stderr
     assert not out.exists()
