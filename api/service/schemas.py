@@ -311,6 +311,19 @@ class LeaveDecisionRow(BaseModel):
     reason: str
 
 
+class LedgerRowOut(BaseModel):
+    """One agent's fairness counts over one horizon (ledger.csv)."""
+
+    horizon_start: str = Field(description="First day of the horizon, YYYY-MM-DD")
+    horizon_days: int
+    agent_id: str
+    weekend: int = Field(description="Weekend shifts worked")
+    night: int = Field(description="Night shifts worked")
+    late: int = Field(description="Late shifts worked")
+    holiday: int = Field(description="Shifts worked on public holidays")
+    refused_requests: int = Field(description="Leave requests refused")
+
+
 class ComparisonTable(BaseModel):
     header: list[str]
     rows: list[list[str]]

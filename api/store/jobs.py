@@ -269,6 +269,9 @@ def submit_solve(
 ) -> JobRow:
     """Queue a solve of one revision (429 when the queue is full)."""
     options = _options(settings, req.time_limit_s, req.workers, req.include_stored_leave)
+    if req.previous_solve_id is not None:
+        _check_previous(session, req.previous_solve_id)
+        options["previous_solve_id"] = req.previous_solve_id
     _check_queue(session, settings, 1)
     row = _queued(
         JobKind.solve,
@@ -280,6 +283,21 @@ def submit_solve(
     session.add(row)
     session.flush()
     return row
+
+
+def _check_previous(session: Session, job_id: str) -> None:
+    """A previous solve must exist and have finished with a roster (outputs with rows)."""
+    try:
+        row = get_job(session, job_id)
+    except NotFoundError:
+        raise InputError.one("previous_solve_id", f"no solve {job_id!r}") from None
+    if row.kind != JobKind.solve.value:
+        raise InputError.one("previous_solve_id", f"{job_id} is a {row.kind}, not a solve")
+    if row.status != JobStatus.finished.value or row.result_status not in ("optimal", "feasible"):
+        state = row.result_status or row.status
+        raise InputError.one(
+            "previous_solve_id", f"solve {job_id} has no roster to carry on from ({state})"
+        )
 
 
 def check_variant(

@@ -82,6 +82,13 @@ class SolveRequest(InputModel):
         description="Add the leave records imported through /leave (for the scenario's agents) "
         "to the scenario's own leave",
     )
+    previous_solve_id: str | None = Field(
+        None,
+        max_length=32,
+        description="A finished solve of the horizon before this one: its agents' last shifts "
+        "(rest), days worked in a row and fairness ledger are carried in (like `wfm solve "
+        "--previous`)",
+    )
 
 
 class Variant(InputModel):

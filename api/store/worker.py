@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.errors import InputError, Problem
 from api.pipeline.outcome import evaluate, options_for, solve_prepared
 from api.pipeline.prepare import prepare_scenario
+from api.pipeline.previous import with_previous
 from api.reports import tables, write_outputs
 from api.scenario.loader import load_scenario
 from api.scenario.models import LeaveSpec
@@ -268,11 +269,36 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         except InputError as exc:
             raise InputError(relocate(exc.problems, work)) from None
         job.update(session, phase="preparing", applied_leave=applied)
+        previous_id = options.get("previous_solve_id")
+        if previous_id:
+            # the previous solve's roster and ledger, as its output folder holds them
+            before = folder / "previous"
+            before.mkdir()
+            for name in ("roster.csv", "ledger.csv"):
+                stored = session.execute(
+                    select(ArtifactRow).where(
+                        ArtifactRow.job_id == previous_id, ArtifactRow.name == name
+                    )
+                ).scalar_one_or_none()
+                if stored is not None:
+                    (before / name).write_bytes(stored.content)
     os.chdir(work)  # the outputs name files as the planner uploaded them
     try:
         prepared = prepare_scenario(Path(entry))
     except InputError as exc:
         raise InputError(stored_leave_where(exc.problems, applied, own)) from None
+    if previous_id:
+        try:
+            prepared = with_previous(prepared, folder / "previous")
+        except InputError as exc:
+            raise InputError(
+                [
+                    Problem(
+                        f"previous_solve_id {previous_id}: {_local(p.where, folder)}", p.message
+                    )
+                    for p in exc.problems
+                ]
+            ) from None
     s = prepared.scenario
     limit = options.get("time_limit_s") or limits.get("default_time_limit_s")
     limit = min(float(limit or s.solver.time_limit_seconds), float(limits["max_time_limit_s"]))
@@ -315,6 +341,11 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         row.solver_elapsed_s = result.wall_time_s
         row.message = "; ".join(prepared.notes)[:2000]
         append_history(row, f"finished: {result.status.value} in {result.wall_time_s:.1f} s")
+
+
+def _local(where: str, folder: Path) -> str:
+    """A problem's place without the job's scratch folder (``previous/roster.csv:3``)."""
+    return where.replace(str(folder) + os.sep, "").replace("--previous ", "")
 
 
 def _lower_priority(nice: int) -> None:

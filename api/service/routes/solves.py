@@ -24,6 +24,7 @@ from api.service.schemas import (
     CoverageOut,
     JobList,
     LeaveDecisionRow,
+    LedgerRowOut,
     RosterRow,
     SolveSummary,
 )
@@ -202,6 +203,18 @@ def leave_decisions(
     job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None
 ) -> Any:
     return _table(session, job_id, "leave_decisions.csv", LeaveDecisionRow, accept)
+
+
+@router.get(
+    "/solves/{job_id}/ledger",
+    operation_id="getSolveLedger",
+    response_model=list[LedgerRowOut],
+    responses=_table_responses(
+        "The fairness ledger: the rows carried in from the previous solve and this horizon's"
+    ),
+)
+def ledger(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    return _table(session, job_id, "ledger.csv", LedgerRowOut, accept)
 
 
 @router.get(

@@ -54,6 +54,7 @@ OPERATION_IDS = {
     "getSolveActivities",
     "getSolveCoverage",
     "getSolveLeaveDecisions",
+    "getSolveLedger",
     "getSolveComparison",
     "getSolveReport",
     "getSolveXlsx",
@@ -437,6 +438,36 @@ def test_a_solve_that_cannot_be_prepared_fails_with_located_problems(tmp_path: P
             headers=SUPERVISOR,
         )
         assert wait(c, r.json()["id"])["status"] == "finished"
+
+
+def test_the_ledger_and_a_previous_solve(client: TestClient, tiny: dict[str, Any]) -> None:
+    """Every solve serves its fairness ledger; a solve may carry on from a finished one
+    (previous_solve_id): an unknown one is refused at once, one whose roster falls in the new
+    horizon fails the job with the place named."""
+    job = tiny["job"]
+    rows = client.get(f"/solves/{job['id']}/ledger", headers=SUPERVISOR).json()
+    assert {r["agent_id"] for r in rows} == {"T1", "T2", "T3", "T4"}
+    assert {r["horizon_start"] for r in rows} == {"2026-12-07"}
+    assert all(r["weekend"] >= 0 and r["refused_requests"] >= 0 for r in rows)
+    sid = tiny["scenario"]["id"]
+    r = client.post(
+        "/solves",
+        json={"scenario_id": sid, "time_limit_s": 3, "previous_solve_id": "nosuchjob"},
+        headers=SUPERVISOR,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["problems"][0]["where"] == "previous_solve_id"
+    r = client.post(
+        "/solves",
+        json={"scenario_id": sid, "time_limit_s": 3, "previous_solve_id": job["id"]},
+        headers=SUPERVISOR,
+    )
+    assert r.status_code == 202, r.text
+    failed = wait(client, r.json()["id"])
+    assert failed["status"] == "failed", failed
+    problem = failed["error"]["problems"][0]
+    assert problem["where"].startswith(f"previous_solve_id {job['id']}: previous/roster.csv:")
+    assert "falls in the new horizon" in problem["message"]
 
 
 def test_compare_solves_variants_as_one_job(client: TestClient, tiny: dict[str, Any]) -> None:
