@@ -17,6 +17,7 @@ __all__ = [
     "clock",
     "day_name",
     "enumerate_options",
+    "fairness_flags",
     "night_minutes",
     "slot_range_name",
     "slot_runs",
@@ -82,6 +83,15 @@ def night_minutes(start: int, end: int, rules: Rules) -> int:
 
 FAIRNESS_CATEGORIES = ("weekend", "night", "late", "holiday")
 """What the fairness rules spread across a contract's agents: each a ``ShiftOption`` flag."""
+
+
+def fairness_flags(
+    start: int, length: int, day: int, weekday: int, rules: Rules, holiday: bool
+) -> tuple[bool, ...]:
+    """Per category of ``FAIRNESS_CATEGORIES``, whether a shift counts for it."""
+    night, late, weekend = classify(start, length, day, weekday, rules)
+    flags = {"weekend": weekend, "night": night, "late": late, "holiday": holiday}
+    return tuple(flags[c] for c in FAIRNESS_CATEGORIES)
 
 
 def classify(

@@ -24,7 +24,7 @@ from solver.schema import (
     RosterProblem,
     ShiftAssignment,
 )
-from solver.shifts import FAIRNESS_CATEGORIES, classify, day_name, slot_range_name
+from solver.shifts import FAIRNESS_CATEGORIES, classify, day_name, fairness_flags, slot_range_name
 from solver.units import WORK_UNITS, edf_overdue, scaled_weight, work_units
 
 __all__ = ["Validation", "Violation", "validate"]
@@ -499,6 +499,7 @@ class _Checker:
         inst = prepare(self.p)
         holidays = set(p.holidays)
         for category in active:
+            ci = FAIRNESS_CATEGORIES.index(category)
             counts: dict[str, list[int]] = defaultdict(list)
             for prep in inst.agents:
                 eligible = any(
@@ -510,16 +511,9 @@ class _Checker:
                     continue
                 k = prep.agent.prior_fairness.get(category, 0)  # the weeks before
                 for sh in self.by_agent.get(prep.id, []):
-                    night, late, weekend = classify(
-                        sh.start, sh.length, sh.day, p.weekday(sh.day), p.rules
-                    )
-                    flags = {
-                        "weekend": weekend,
-                        "night": night,
-                        "late": late,
-                        "holiday": sh.day in holidays,
-                    }
-                    k += flags[category]
+                    k += fairness_flags(
+                        sh.start, sh.length, sh.day, p.weekday(sh.day), p.rules, sh.day in holidays
+                    )[ci]
                 counts[prep.contract.id].append(k)
             for contract, values in counts.items():
                 if len(values) >= 2:

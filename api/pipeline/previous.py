@@ -30,7 +30,7 @@ from api.pipeline.prepare import Prepared
 from api.scenario.csvio import CellError, cell, parse_datetime, read_rows
 from api.scenario.yamlsrc import display_path
 from solver.schema import RosterProblem, ShiftAssignment
-from solver.shifts import FAIRNESS_CATEGORIES, classify
+from solver.shifts import FAIRNESS_CATEGORIES, fairness_flags
 
 __all__ = [
     "LEDGER_HEADER",
@@ -159,10 +159,9 @@ def _derived(
         d = (sh.day - first).days
         start = round((sh.start - origin).total_seconds() / 60)
         length = round((sh.end - sh.start).total_seconds() / 60)
-        night, late, weekend = classify(start, length, d, sh.day.weekday(), problem.rules)
-        flags = {"weekend": weekend, "night": night, "late": late, "holiday": False}
-        for i, c in enumerate(FAIRNESS_CATEGORIES):
-            counts[sh.agent_id][i] += int(flags[c])
+        flags = fairness_flags(start, length, d, sh.day.weekday(), problem.rules, False)
+        for i, flag in enumerate(flags):
+            counts[sh.agent_id][i] += int(flag)
     return [LedgerRow(first, days, a, tuple(n)) for a, n in sorted(counts.items())]
 
 
@@ -255,12 +254,11 @@ def ledger_rows(
     holidays = set(problem.holidays)
     counts: dict[str, list[int]] = {a.id: [0] * len(FAIRNESS_CATEGORIES) for a in problem.agents}
     for sh in assignments:
-        night, late, weekend = classify(
-            sh.start, sh.length, sh.day, problem.weekday(sh.day), problem.rules
+        flags = fairness_flags(
+            sh.start, sh.length, sh.day, problem.weekday(sh.day), problem.rules, sh.day in holidays
         )
-        flags = {"weekend": weekend, "night": night, "late": late, "holiday": sh.day in holidays}
-        for i, c in enumerate(FAIRNESS_CATEGORIES):
-            counts[sh.agent_id][i] += int(flags[c])
+        for i, flag in enumerate(flags):
+            counts[sh.agent_id][i] += int(flag)
     for a in problem.agents:
         out.append(
             LedgerRow(
