@@ -256,6 +256,7 @@ def prepare(problem: RosterProblem) -> Instance:
                 blocked.append((lv.start, lv.end))
                 # shifts of the day before may reach into the interval too
                 prep.special_days.update(range(lv.start // DAY - 1, (lv.end - 1) // DAY + 1))
+        frozen: dict[int, list[int]] = defaultdict(list)  # options only a pin may use
         for d in range(problem.days):
             allowed: list[int] = []
             if d in prep.leave_days or problem.weekday(d) in agent.unavailable_weekdays:
@@ -271,6 +272,9 @@ def prepare(problem: RosterProblem) -> Instance:
                     continue
                 if agent.prior_shift_end is not None and o.start < agent.prior_shift_end + rest:
                     continue
+                if problem.frozen_until is not None and o.start < problem.frozen_until:
+                    frozen[d].append(oi)  # a re-plan: the past, and the frozen time, stay
+                    continue
                 allowed.append(oi)
             prep.options_by_day[d] = allowed
         for pi in pinned_of.get(agent.id, []):
@@ -278,7 +282,7 @@ def prepare(problem: RosterProblem) -> Instance:
             prep.must_work.add(p.day)
             prep.options_by_day[p.day] = [
                 oi
-                for oi in prep.options_by_day.get(p.day, [])
+                for oi in prep.options_by_day.get(p.day, []) + frozen.get(p.day, [])
                 if options[oi].type_id == p.shift_type
                 and (p.start is None or options[oi].start == p.day * DAY + p.start)
                 and (p.length is None or options[oi].length == p.length)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from solver.channels import best_channels
 from solver.constraints import AGENT, CORE
 from solver.days import day_window, slots_per_day
 from solver.extract import assemble
-from solver.greedy import fill_idle, greedy_channels
+from solver.greedy import fill_idle, greedy_breaks, greedy_channels
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
@@ -33,7 +33,7 @@ from solver.units import deferred_done
 from solver.validate import Validation, validate
 from solver.variables import FixedShift, Vars
 
-__all__ = ["RosterState", "refine", "state_of", "with_best_channels"]
+__all__ = ["RosterState", "refine", "state_from", "state_of", "with_best_channels"]
 
 
 @dataclass
@@ -67,6 +67,52 @@ def state_of(
         roster=roster,
         validation=validate(inst.problem, roster),
     )
+
+
+def state_from(inst: Instance, roster: Sequence[ShiftAssignment]) -> RosterState:
+    """A roster given as assignments (a published one) as a state refinement can start from:
+    each shift matched to its option (a shift the agent may no longer work, e.g. now on leave,
+    is dropped), its breaks where they were when they still fit the option's windows (else
+    placed greedily), its channels as worked, slot by slot."""
+    p = inst.problem
+    s = p.slot_minutes
+    chosen: dict[int, list[int]] = defaultdict(list)
+    breaks: dict[tuple[int, int], list[int]] = {}
+    channels: dict[tuple[int, int, int], int] = defaultdict(int)
+    known = {a.id for a in inst.agents}
+    for sh in roster:
+        if sh.agent_id not in known:
+            continue
+        prep = inst.agent(sh.agent_id)
+        match = [
+            o
+            for o in prep.options_by_day.get(sh.day, [])
+            if inst.options[o].start == sh.start
+            and inst.options[o].length == sh.length
+            and inst.options[o].type_id == sh.shift_type
+        ]
+        if not match:
+            continue
+        o = match[0]
+        opt = inst.options[o]
+        chosen[prep.index].append(o)
+        starts = sorted(b.start // s for b in sh.breaks)
+        if len(starts) == len(opt.break_windows) and all(
+            first <= t <= last
+            for t, (first, last, _dur) in zip(starts, opt.break_windows, strict=True)
+        ):
+            breaks[(prep.index, o)] = starts
+        for seg in sh.work:
+            if seg.channel is None or seg.channel not in inst.channel_index:
+                continue
+            c = inst.channel_index[seg.channel]
+            for t in range(seg.start // s, seg.end // s):
+                tt = p.slot_index(t)
+                if tt is not None:
+                    channels[(prep.class_index, c, tt)] += 1
+    if any((a, o) not in breaks for a, opts in chosen.items() for o in opts):
+        breaks = greedy_breaks(inst, dict(chosen), fixed=breaks)
+    return state_of(inst, dict(chosen), breaks, dict(channels), {})
 
 
 def with_best_channels(inst: Instance, state: RosterState) -> RosterState:

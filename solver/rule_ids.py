@@ -23,6 +23,7 @@ SOFT_RULES: dict[str, str] = {
     "shift_cover.under": "Agents short of a per-day shift cover",
     "shift_cover.over": "Agents above a per-day shift cover",
     "shifts.distinct": "Distinct shifts (start time of day, length) used in the horizon",
+    "replan.change": "Published shifts and days off a re-plan changes",
 }
 """Soft costs: id -> what one unit of it is."""
 
@@ -58,10 +59,13 @@ HARD_RULES: dict[str, str] = {
     "leave": "No work during approved leave",
     "briefing": "The shift type's briefing at the start of the shift",
     "work": "Work segments inside the shift, one channel at a time, none on a break",
+    "frozen": "No shift starts before a re-plan's frozen time but the published ones",
 }
 """Hard rules: id -> what it requires. Rosters that break one are reported under its id."""
 
-BY_OPTIONS = frozenset({"shift", "contract", "night", "availability", "leave", "briefing", "work"})
+BY_OPTIONS = frozenset(
+    {"shift", "contract", "night", "availability", "leave", "briefing", "work", "frozen"}
+)
 """Hard rules no constraint of the registry adds: the shift options themselves hold them (only
 allowed shifts are enumerated, breaks and channels are placed inside them); the validator checks
 them on every roster."""

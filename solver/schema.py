@@ -272,6 +272,19 @@ class Pinned(_Model):
     length: int | None = Field(None, description="Length in minutes; None: any")
 
 
+class KeptShift(_Model):
+    """A published assignment a re-plan should keep (soft): the agent's shift on ``day``
+    starting at ``start`` (minutes after midnight) with this type and length, or, with
+    ``shift_type`` None, the day off. Not kept, it costs ``weights.change x weight``."""
+
+    agent_id: str
+    day: int = Field(ge=0)
+    shift_type: str | None = Field(None, description="None: the agent was off that day")
+    start: int | None = Field(None, description="Minutes after midnight of the day")
+    length: int | None = None
+    weight: float = Field(1.0, ge=0, description="Multiplies weights.change (notice period)")
+
+
 class DeferredWork(_Model):
     """Deferred demand as cumulative work classes (agent-slots), each in deadline order.
 
@@ -371,6 +384,11 @@ class Weights(_Model):
         ge=0,
         description="Per distinct shift (start time of day, length) used anywhere in the horizon",
     )
+    change: float = Field(
+        50.0,
+        ge=0,
+        description="Per published shift or day off a re-plan changes (times its weight)",
+    )
 
 
 class RosterProblem(_Model):
@@ -398,6 +416,14 @@ class RosterProblem(_Model):
     )
     shift_cover: tuple[ShiftCover, ...] = Field(
         (), description="Soft cover per day and shift type (counted per shift, not per slot)"
+    )
+    frozen_until: int | None = Field(
+        None,
+        description="Re-planning: minutes from the horizon start before which no shift may start "
+        "but the pinned (published) ones",
+    )
+    kept: tuple[KeptShift, ...] = Field(
+        (), description="A re-plan's published shifts and days off, kept unless worth changing"
     )
     holidays: tuple[int, ...] = Field(
         (),

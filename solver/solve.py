@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -35,7 +35,7 @@ from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
-from solver.refine import RosterState, refine, state_of
+from solver.refine import RosterState, refine, state_from, state_of
 from solver.schema import (
     LeaveDecision,
     LeaveStatus,
@@ -111,16 +111,19 @@ def solve(
     problem: RosterProblem,
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
+    start: Sequence[ShiftAssignment] | None = None,
 ) -> RosterResult:
     """Build and solve the roster; always returns a typed result (never raises on bad luck).
 
     ``progress`` (optional) is called with a ``Progress`` at each phase and improvement.
+    ``start``: a roster to start from (re-planning a published one): it is refined on the exact
+    model for the whole limit instead of planning from scratch (no bound is computed).
     """
     options = options or SolveOptions()
     if not options.deterministic:
-        return _solve(problem, options, progress, None)
+        return _solve(problem, options, progress, None, start)
     with budget.metered(options.time_limit_s) as meter:
-        return _solve(problem, options, progress, meter)
+        return _solve(problem, options, progress, meter, start)
 
 
 def _solve(
@@ -128,13 +131,16 @@ def _solve(
     options: SolveOptions,
     progress: ProgressCallback | None,
     meter: budget.Meter | None,
+    start: Sequence[ShiftAssignment] | None = None,
 ) -> RosterResult:
     clock = _Clock(options.time_limit_s, progress)
     inst = prepare(problem)
     phases = _Phases(clock)
     phases["prepare"] = clock.elapsed
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
-    if len(inst.agents) <= options.exact_max_agents:
+    if start is not None:
+        state = _refined(inst, state_from(inst, start), options, clock, phases, _State())
+    elif len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
     elif _week_at_a_time(inst, options, clock.left):
         state = _solve_rolling(inst, options, clock, phases)

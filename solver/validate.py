@@ -132,7 +132,20 @@ class _Checker:
                 self.bad("night", subj, "night shift for an agent who may not work nights")
             if self.p.weekday(sh.day) in agent.unavailable_weekdays:
                 self.bad("availability", subj, "agent is unavailable on this weekday")
+            frozen = self.p.frozen_until
+            if frozen is not None and sh.start < frozen and not self._pinned(sh):
+                self.bad("frozen", subj, "starts before the frozen time and was not published")
             self._breaks(sh, t, subj)
+
+    def _pinned(self, sh: ShiftAssignment) -> bool:
+        return any(
+            pp.agent_id == sh.agent_id
+            and pp.day == sh.day
+            and pp.shift_type == sh.shift_type
+            and (pp.start is None or sh.start == sh.day * DAY + pp.start)
+            and (pp.length is None or sh.length == pp.length)
+            for pp in self.p.pinned
+        )
 
     def _breaks(self, sh: ShiftAssignment, t: object, subj: str) -> None:
         from solver.schema import ShiftType
@@ -589,6 +602,21 @@ class _Checker:
                 self.penalty("request.shift_on", subject, w.shift_request * r.weight, 1)
             elif r.kind is RequestKind.off and hit:
                 self.penalty("request.shift_off", subject, w.shift_request * r.weight, 1)
+        # a re-plan's published shifts and days off, kept or changed
+        by_day = {(s.agent_id, s.day): s for s in self.roster}
+        for k in p.kept:
+            sh = by_day.get((k.agent_id, k.day))
+            if k.shift_type is None:
+                changed = sh is not None
+            else:
+                changed = (
+                    sh is None
+                    or sh.shift_type != k.shift_type
+                    or sh.start - k.day * DAY != k.start
+                    or (k.length is not None and sh.length != k.length)
+                )
+            if changed:
+                self.penalty("replan.change", f"{k.agent_id}:{k.day}", w.change * k.weight, 1)
         count: dict[tuple[str, int], int] = defaultdict(int)
         for s in self.roster:
             count[(s.shift_type, s.day)] += 1

@@ -97,6 +97,13 @@ AGENT = (
         "Shift on/off requests",
         ("request.shift_on", "request.shift_off"),
     ),
+    Rule(
+        "replan.change",
+        requests.add_kept_shifts,
+        False,
+        "Published shifts kept by a re-plan",
+        ("replan.change",),
+    ),
 )
 
 AGGREGATE = (

@@ -33,6 +33,7 @@ from solver.schema import (
     Channel,
     Contract,
     DeferredWork,
+    KeptShift,
     Leave,
     Pinned,
     RequestKind,
@@ -314,6 +315,23 @@ def test_shifts_on_public_holidays_are_spread_like_weekends() -> None:
     # switched off like any soft rule
     off = p.model_copy(update={"disabled_rules": ("fairness.holiday",)})
     assert "fairness.holiday" not in run(off, ["fairness"], shifts).by_rule
+
+
+@covers("replan.change")
+def test_a_re_plan_pays_for_each_published_shift_or_day_off_it_changes() -> None:
+    """a0 was published early on Tuesday and off on Wednesday: kept as published nothing is
+    paid; moved to the late shift, and worked on Wednesday, each change costs its weight."""
+    kept = (
+        KeptShift(agent_id="a0", day=1, shift_type="early", start=360, length=540),
+        KeptShift(agent_id="a0", day=2, weight=2.0),
+    )
+    p = week(weights=Weights(change=10), kept=kept)
+    same = run(p, ["replan.change"], {"a0": [(1, "early", 360)]})
+    assert same.by_rule.get("replan.change", 0) == 0
+    moved = run(p, ["replan.change"], {"a0": [(1, "late", 780), (2, "early", 360)]})
+    assert moved.by_rule["replan.change"] == 10 + 20
+    val = validate(p, _assignments(p, {"a0": [(1, "late", 780), (2, "early", 360)]}))
+    assert sum(x.cost for x in val.penalties if x.rule_id == "replan.change") == 30
 
 
 def test_holidays_outside_the_horizon_are_refused() -> None:
