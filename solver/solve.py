@@ -35,7 +35,7 @@ from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
-from solver.refine import RosterState, refine, state_from, state_of
+from solver.refine import RosterState, refine, state_from, state_of, with_best_channels
 from solver.schema import (
     LeaveDecision,
     LeaveStatus,
@@ -140,6 +140,7 @@ def _solve(
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
     if start is not None:
         state = _refined(inst, state_from(inst, start), options, clock, phases, _State())
+        _keep_frozen(inst, state, start)
     elif len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
     elif _week_at_a_time(inst, options, clock.left):
@@ -153,6 +154,69 @@ def _solve(
         result = result.model_copy(update={"reproducible": not meter.wall_capped, "phases": timed})
     clock.report("done", result.objective, result.best_bound, result.status.value)
     return result
+
+
+def _keep_frozen(inst: Instance, state: _State, start: Sequence[ShiftAssignment]) -> None:
+    """A re-plan's frozen past as published: the breaks of the shifts that started before
+    ``frozen_until`` (pinned, so the same shifts) and every channel before it put back as they
+    were, when the roster then breaks no more rules (refinement may have moved them: the model
+    fixes the shifts of the past, not their breaks)."""
+    frozen = inst.problem.frozen_until
+    final = state.final
+    if frozen is None or final is None:
+        return
+    past = state_from(inst, [sh for sh in start if sh.start < frozen])
+    breaks = dict(final.breaks)
+    for a, opts in past.chosen.items():
+        for o in opts:
+            if o in final.chosen.get(a, []) and (a, o) in past.breaks:
+                breaks[(a, o)] = past.breaks[(a, o)]
+    cut = frozen // inst.problem.slot_minutes
+    channels = {key: n for key, n in final.channels.items() if key[2] >= cut}
+    channels.update({key: n for key, n in past.channels.items() if key[2] < cut})
+    cand = state_of(inst, final.chosen, breaks, channels, final.grants)
+    if len(cand.validation.violations) <= len(final.validation.violations):
+        final = cand
+        state.final, state.roster = cand, cand.roster
+    # the later shifts kept as published keep their published breaks too, when what the moved
+    # breaks gained is less than a fifth of a change each (a lunch moved is a change to the
+    # person; the model prices shifts, not breaks)
+    later = state_from(inst, [sh for sh in start if sh.start >= frozen])
+    back = {
+        (a, o): later.breaks[(a, o)]
+        for a, opts in later.chosen.items()
+        for o in opts
+        if o in final.chosen.get(a, [])
+        and (a, o) in later.breaks
+        and final.breaks.get((a, o)) != later.breaks[(a, o)]
+    }
+    worth = BREAK_MOVE * inst.problem.weights.change
+
+    def kept(cand: RosterState, base: RosterState, n: int) -> bool:
+        return len(cand.validation.violations) <= len(base.validation.violations) and (
+            cand.validation.objective <= base.validation.objective + worth * n
+        )
+
+    if back:
+        cand = state_of(inst, final.chosen, {**final.breaks, **back}, final.channels, final.grants)
+        cand = with_best_channels(inst, cand)
+        if kept(cand, final, len(back)):
+            state.final, state.roster = cand, cand.roster
+            return
+    # else one shift at a time (a few dozen at most: each try validates the whole roster)
+    for key, starts in list(back.items())[:BREAK_TRIES]:
+        cand = state_of(inst, final.chosen, {**final.breaks, key: starts}, final.channels, {})
+        cand = with_best_channels(inst, cand)
+        cand.grants = final.grants
+        if kept(cand, final, 1):
+            final = cand
+            state.final, state.roster = cand, cand.roster
+
+
+BREAK_MOVE = 0.2
+"""What a re-plan's moved break must gain to stay moved, as a share of ``weights.change``."""
+BREAK_TRIES = 40
+"""Shifts whose published breaks a re-plan tries to put back one at a time."""
 
 
 class _Phases(dict[str, float]):

@@ -35,11 +35,13 @@ from api.errors import InputError, Problem
 from api.pipeline.outcome import Outcome, evaluate, options_for, solve_prepared
 from api.pipeline.prepare import Prepared, prepare_scenario
 from api.pipeline.previous import with_previous
+from api.pipeline.replan import changes, load_for_replan
 from api.reports import atomic_dir, check_out_dir, tables, write_outputs
 from api.reports.compare import comparison_rows, write_comparison
+from api.reports.ics import published_sequence
 from api.scenario.yamlsrc import display_path
 from solver.options import SolveOptions
-from solver.schema import RosterResult
+from solver.schema import RosterResult, ShiftAssignment
 from solver.solve import Progress
 
 ScenarioArg = Annotated[
@@ -149,15 +151,20 @@ def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:,.1f}"
 
 
-def _run(prepared: Prepared, options: SolveOptions, quiet: bool) -> RosterResult:
+def _run(
+    prepared: Prepared,
+    options: SolveOptions,
+    quiet: bool,
+    start: list[ShiftAssignment] | None = None,
+) -> RosterResult:
     display = _LiveProgress(prepared.scenario.name, options.time_limit_s)
     if quiet:
-        return solve_prepared(prepared, options, None)
+        return solve_prepared(prepared, options, None, start)
     if err.is_terminal:
         with Live(display, console=err, refresh_per_second=4, transient=True) as live:
             display.live = live
-            return solve_prepared(prepared, options, display)
-    return solve_prepared(prepared, options, display)
+            return solve_prepared(prepared, options, display, start)
+    return solve_prepared(prepared, options, display, start)
 
 
 def outcome_table(o: Outcome, summary: dict[str, Any]) -> Table:
@@ -269,6 +276,83 @@ def solve_command(
         highlight=False,
     )
     raise typer.Exit(exit_code(outcome.result.status.value))
+
+
+# --------------------------------------------------------------------------- replan
+CHANGES_HEADER = ("agent_id", "date", "before", "after")
+
+
+@app.command(name="replan")
+@reports_input_errors
+def replan_command(
+    published: Annotated[
+        Path, typer.Argument(help="Output folder of the published solve (roster.csv, ...)")
+    ],
+    events: Annotated[
+        Path, typer.Argument(help="Events YAML: frozen_until, absences, volume changes")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs (replaced)")],
+    time_limit: TimeLimitOpt = None,
+    workers: WorkersOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
+) -> None:
+    """Re-plan a published roster after absences and demand changes: nothing before the
+    frozen time moves, later changes cost (more within the notice period), and the outputs list
+    what changed (changes.csv; calendars with the same UIDs and a higher SEQUENCE)."""
+    _positive(time_limit, "--time-limit")
+    check_out_dir(out_dir)
+    if not events.exists():
+        raise InputError.one(display_path(events), "file not found")
+    prepared, _ev, before = load_for_replan(events, published)
+    # a re-plan answers within seconds: 10 s unless told otherwise
+    options = options_for(prepared.scenario, time_limit or REPLAN_S, workers)
+    result = _run(prepared, options, quiet, before)
+    outcome = evaluate(prepared, result)
+    after = list(result.assignments) if outcome.solved else before
+    moved = changes(prepared, before, after)
+    summary = tables.summary(outcome, display_path(events), options.time_limit_s)
+    summary["changes"] = {
+        "agent_days": len(moved),
+        "agents": len({c.agent_id for c in moved}),
+        "cost": round(sum(x.cost for x in result.penalties if x.rule_id == "replan.change"), 2),
+    }
+    write_outputs(
+        outcome,
+        out_dir,
+        summary,
+        sequence=published_sequence(published / "calendars") + 1,
+        extra={"changes.csv": (CHANGES_HEADER, [c.row() for c in moved])},
+    )
+    out.print(outcome_table(outcome, summary))
+    for note in prepared.notes:
+        out.print(f"note: {note}", highlight=False)
+    for c in moved[:20]:
+        out.print(f"{c.agent_id} {c.day:%a %d %b}: {c.before} -> {c.after}", highlight=False)
+    if len(moved) > 20:
+        out.print(f"... and {len(moved) - 20} more (changes.csv)", highlight=False)
+    if outcome.violations:
+        out.print(
+            f"[red]warning[/red]: {len(outcome.violations)} hard rule(s) broken, e.g. "
+            f"{escape(outcome.violations[0])}; see summary.json",
+            highlight=False,
+        )
+    if outcome.solved:
+        out.print(
+            f"{len(moved)} agent-day(s) changed for {summary['changes']['agents']} agent(s); "
+            f"outputs in {display_path(out_dir)}/",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"no valid re-plan in the time given: the published roster stands (nothing "
+            f"changed); outputs in {display_path(out_dir)}/",
+            highlight=False,
+        )
+    raise typer.Exit(exit_code(outcome.result.status.value))
+
+
+REPLAN_S = 10.0
+"""A re-plan's default time limit (the supervisor is waiting)."""
 
 
 # --------------------------------------------------------------------------- compare

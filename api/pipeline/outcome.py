@@ -19,7 +19,7 @@ from forecast.deferred import deferred_due, on_time_share
 from forecast.staffing import project_arrays, weighted
 from solver.errors import ProblemError
 from solver.options import SolveOptions
-from solver.schema import RosterResult
+from solver.schema import RosterResult, ShiftAssignment
 from solver.solve import Progress, solve
 from solver.validate import validate
 
@@ -52,10 +52,12 @@ def solve_prepared(
     prepared: Prepared,
     options: SolveOptions,
     progress: Callable[[Progress], None] | None = None,
+    start: Sequence[ShiftAssignment] | None = None,
 ) -> RosterResult:
-    """Run the solver; a problem it rejects as unsolvable-as-given becomes an InputError."""
+    """Run the solver (``start``: from a published roster, a re-plan); a problem it rejects as
+    unsolvable-as-given becomes an InputError."""
     try:
-        return solve(prepared.problem, options, progress)
+        return solve(prepared.problem, options, progress, start)
     except ProblemError as exc:
         raise InputError.one(display_path(prepared.loaded.path), str(exc)) from None
 

@@ -72,7 +72,14 @@ from solver.schema import (
     Weights,
 )
 
-__all__ = ["ChannelDemand", "Prepared", "describe_slots", "prepare_scenario"]
+__all__ = [
+    "ChannelDemand",
+    "DemandFactors",
+    "Prepared",
+    "build",
+    "describe_slots",
+    "prepare_scenario",
+]
 
 
 @dataclass(frozen=True)
@@ -243,8 +250,16 @@ def _targets(s: Scenario, ch: ChannelSpec) -> StaffingTargets:
     )
 
 
+DemandFactors = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Per channel, factors per slot on its volume and on its handle time (a re-plan's events)."""
+
+
 def _demand(
-    loaded: LoadedScenario, i: int, ch: ChannelSpec, rosterable: tuple[bool, ...]
+    loaded: LoadedScenario,
+    i: int,
+    ch: ChannelSpec,
+    rosterable: tuple[bool, ...],
+    factors: DemandFactors | None = None,
 ) -> ChannelDemand:
     s = loaded.scenario
     open_mask = window_mask(ch.open, s)
@@ -254,6 +269,9 @@ def _demand(
     vol, aht = _on_grid(fc, s, open_mask, loaded.where("channels", i, "demand", key))
     vol = vol * ch.demand.volume_scale * np.asarray(open_mask, dtype=float)
     aht = aht * ch.demand.aht_scale
+    if factors is not None and ch.id in factors:
+        vol_f, aht_f = factors[ch.id]
+        vol, aht = vol * vol_f, aht * aht_f
     targets = _targets(s, ch)
     ready = np.asarray(rosterable, dtype=bool)
     staffed = None
@@ -541,7 +559,9 @@ def prepare_scenario(path: Path) -> Prepared:
     return build(loaded)
 
 
-def build(loaded: LoadedScenario) -> Prepared:
+def build(loaded: LoadedScenario, factors: DemandFactors | None = None) -> Prepared:
+    """The solver's problem of a loaded scenario (``factors``: volume and handle-time factors
+    per channel and slot, applied before staffing)."""
     s = loaded.scenario
     problems: list[Problem] = []
     notes: list[str] = []
@@ -551,7 +571,7 @@ def build(loaded: LoadedScenario) -> Prepared:
     demand: dict[str, ChannelDemand] = {}
     for i, ch in enumerate(s.channels):
         try:
-            demand[ch.id] = _demand(loaded, i, ch, rosterable)
+            demand[ch.id] = _demand(loaded, i, ch, rosterable, factors)
         except InputError as exc:
             problems += exc.problems
     if problems:

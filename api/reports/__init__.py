@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,8 +79,12 @@ def write_outputs(
     out_dir: Path,
     summary: dict[str, Any],
     on_file: Callable[[str], None] | None = None,
+    sequence: int = 0,
+    extra: dict[str, tuple[Sequence[str], list[list[str]]]] | None = None,
 ) -> list[str]:
-    """Write every output of the contract into ``out_dir`` (atomically); returns the names."""
+    """Write every output of the contract into ``out_dir`` (atomically); returns the names.
+    ``sequence``: the calendars' SEQUENCE; ``extra``: more CSV files, name -> (header, rows)
+    (a re-plan's changes.csv)."""
     # start-up time: the writers' libraries (jinja2, openpyxl, icalendar) load only when outputs
     # are written, not for every `wfm` command that imports this package
     from api.reports.html import write_report  # start-up time, as above
@@ -131,10 +135,13 @@ def write_outputs(
             ),
         )
         done("ledger.csv")
+        for name, (header, rows) in (extra or {}).items():
+            write_csv(tmp / name, header, rows)
+            done(name)
         if solved:
             write_xlsx(tmp / "roster.xlsx", o, summary)
             done("roster.xlsx")
-            write_calendars(tmp / "calendars", o)
+            write_calendars(tmp / "calendars", o, sequence)
             done("calendars/")
         write_report(tmp / "report.html", o, summary)
         done("report.html")

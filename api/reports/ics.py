@@ -22,9 +22,12 @@ def _event(
     tz: ZoneInfo,
     description: str = "",
     categories: str = "",
+    sequence: int = 0,
 ) -> Event:
     ev = Event()
     ev.add("uid", uid)
+    if sequence:
+        ev.add("sequence", sequence)
     ev.add("summary", summary)
     ev.add("dtstart", start.replace(tzinfo=tz))
     ev.add("dtend", end.replace(tzinfo=tz))
@@ -36,8 +39,23 @@ def _event(
     return ev
 
 
-def write_calendars(folder: Path, o: Outcome) -> list[Path]:
-    """Write one calendar per agent (every agent, even one with no shifts); returns the paths."""
+def published_sequence(folder: Path) -> int:
+    """The highest SEQUENCE of the events in a published solve's calendars (0: none)."""
+    best = 0
+    for path in sorted(folder.glob("*.ics")):
+        try:
+            cal = Calendar.from_ical(path.read_bytes())
+        except ValueError:
+            continue
+        for ev in cal.walk("VEVENT"):
+            best = max(best, int(ev.get("sequence", 0)))
+    return best
+
+
+def write_calendars(folder: Path, o: Outcome, sequence: int = 0) -> list[Path]:
+    """Write one calendar per agent (every agent, even one with no shifts); returns the paths.
+    ``sequence``: the events' SEQUENCE (a re-plan's is one above the published calendars', with
+    the same UIDs, so calendar clients update the events rather than add them again)."""
     s = o.prepared.scenario
     tz = ZoneInfo(s.horizon.timezone)
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,11 +95,12 @@ def write_calendars(folder: Path, o: Outcome) -> list[Path]:
                     tz,
                     "\n".join(lines),
                     "shift",
+                    sequence,
                 )
             )
         for i, act in enumerate(leave[agent.id]):
             uid = hashlib.sha1(f"{key}-{agent.id}-leave-{i}".encode()).hexdigest() + "@wfm"
-            cal.add_component(_event(uid, "leave", act.start, act.end, tz, "", "leave"))
+            cal.add_component(_event(uid, "leave", act.start, act.end, tz, "", "leave", sequence))
         cal.add_missing_timezones()
         path = folder / f"{agent.id}.ics"
         path.write_bytes(cal.to_ical())

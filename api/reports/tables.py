@@ -54,6 +54,7 @@ RULE_LABELS = {
     "fairness.night": "Uneven night shifts",
     "fairness.late": "Uneven late shifts",
     "fairness.holiday": "Uneven work on public holidays",
+    "replan.change": "Published shifts and days off changed by the re-plan",
 }
 
 

@@ -559,6 +559,9 @@ class ObjectiveSpec(_Spec):
     consecutive_days_off: float = Field(
         1.0, ge=0, description="Per isolated day off (contracts with consecutive_preferred)"
     )
+    change: float = Field(
+        50.0, ge=0, description="wfm replan: per published shift or day off changed"
+    )
 
 
 class SolverSpec(_Spec):
