@@ -31,6 +31,12 @@ def _robust() -> Any:
     return robust_bench.run()
 
 
+def _replan() -> Any:
+    from benchmarks import replan_bench
+
+    return replan_bench.run()
+
+
 def _service() -> Any:
     from benchmarks import service_bench
 
@@ -50,8 +56,9 @@ BENCHMARKS: dict[str, Callable[[], Any]] = {
     "robust": _robust,
     "public": _public,
     "service": _service,
+    "replan": _replan,
 }
-DEFAULT = ("erlang", "forecast", "roster", "robust")
+DEFAULT = ("erlang", "forecast", "roster", "robust", "replan")
 """``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``."""
 
 

@@ -35,7 +35,7 @@ from api.errors import InputError, Problem
 from api.pipeline.outcome import Outcome, evaluate, options_for, solve_prepared
 from api.pipeline.prepare import Prepared, prepare_scenario
 from api.pipeline.previous import with_previous
-from api.pipeline.replan import changes, load_for_replan
+from api.pipeline.replan import CHANGES_HEADER, load_for_replan, replan_summary
 from api.reports import atomic_dir, check_out_dir, tables, write_outputs
 from api.reports.compare import comparison_rows, write_comparison
 from api.reports.ics import published_sequence
@@ -279,9 +279,6 @@ def solve_command(
 
 
 # --------------------------------------------------------------------------- replan
-CHANGES_HEADER = ("agent_id", "date", "before", "after")
-
-
 @app.command(name="replan")
 @reports_input_errors
 def replan_command(
@@ -308,14 +305,9 @@ def replan_command(
     options = options_for(prepared.scenario, time_limit or REPLAN_S, workers)
     result = _run(prepared, options, quiet, before)
     outcome = evaluate(prepared, result)
-    after = list(result.assignments) if outcome.solved else before
-    moved = changes(prepared, before, after)
+    moved, summary_changes = replan_summary(prepared, result, before, outcome.solved)
     summary = tables.summary(outcome, display_path(events), options.time_limit_s)
-    summary["changes"] = {
-        "agent_days": len(moved),
-        "agents": len({c.agent_id for c in moved}),
-        "cost": round(sum(x.cost for x in result.penalties if x.rule_id == "replan.change"), 2),
-    }
+    summary["changes"] = summary_changes
     write_outputs(
         outcome,
         out_dir,

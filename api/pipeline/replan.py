@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,18 +47,23 @@ from solver.schema import (
     KeptShift,
     Leave,
     Pinned,
+    RosterResult,
     ShiftAssignment,
     WorkSegment,
 )
 
 __all__ = [
+    "CHANGES_HEADER",
     "Change",
     "EventsFile",
     "changes",
+    "check_events",
+    "field_path",
     "load_events",
     "load_for_replan",
     "published_roster",
     "replan_prepared",
+    "replan_summary",
 ]
 
 NOTICE_WEIGHT = 3.0
@@ -130,21 +136,20 @@ class Change:
         return [self.agent_id, self.day.isoformat(), self.before, self.after]
 
 
-def load_events(path: Path) -> EventsFile:
-    """The events file, or InputError naming its lines and keys."""
-    tree = load_tree(path)
+def check_events(plain: Any, where: Callable[[tuple[str | int, ...]], str]) -> EventsFile:
+    """Events from plain data (a YAML file's, or a request body's), each problem placed by
+    ``where`` (a location -> 'file:line key' or a field path); InputError with all of them."""
     problems: list[Problem] = []
 
     def located(exc: ValidationError, prefix: tuple[str | int, ...]) -> None:
         for e in exc.errors():
             loc = (*prefix, *e["loc"])
-            msg = (
-                f"unknown key {loc[-1]!r}" if e["type"] == "extra_forbidden" else describe_error(e)
-            )
-            problems.append(Problem(tree.where(loc), msg))
+            extra = e["type"] == "extra_forbidden"
+            msg = f"unknown key {loc[-1]!r}" if extra else describe_error(e)
+            problems.append(Problem(where(loc), msg))
 
     try:
-        events = EventsFile.model_validate(tree.root.plain())
+        events = EventsFile.model_validate(plain)
     except ValidationError as exc:
         located(exc, ())
         raise InputError(problems) from None
@@ -153,7 +158,7 @@ def load_events(path: Path) -> EventsFile:
         if len(ev) != 1 or len(kinds) != 1:
             problems.append(
                 Problem(
-                    tree.where(("events", i)),
+                    where(("events", i)),
                     f"expected one of {', '.join(EVENT_KINDS)} (one per event), got "
                     f"{', '.join(map(str, ev)) or 'nothing'}",
                 )
@@ -166,6 +171,38 @@ def load_events(path: Path) -> EventsFile:
     if problems:
         raise InputError(problems)
     return events
+
+
+def load_events(path: Path) -> EventsFile:
+    """The events file, or InputError naming its lines and keys."""
+    tree = load_tree(path)
+    return check_events(tree.root.plain(), tree.where)
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A location as a request body's field path: ``events[0].absence.agent``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def replan_summary(
+    prepared: Prepared, result: RosterResult, before: list[ShiftAssignment], solved: bool
+) -> tuple[list[Change], dict[str, Any]]:
+    """What the re-plan changed against the published roster (nothing without a valid one)
+    and the summary's ``changes`` entry."""
+    after = list(result.assignments) if solved else before
+    moved = changes(prepared, before, after)
+    cost = sum(x.cost for x in result.penalties if x.rule_id == "replan.change") if solved else 0
+    return moved, {
+        "agent_days": len(moved),
+        "agents": len({c.agent_id for c in moved}),
+        "cost": round(cost, 2),
+    }
+
+
+CHANGES_HEADER = ("agent_id", "date", "before", "after")
 
 
 def published_roster(folder: Path, prepared: Prepared) -> list[ShiftAssignment]:
@@ -303,6 +340,11 @@ def replan_prepared(
                 )
                 continue
             absences[a.agent].append((lo, hi))
+            # a training or meeting the absence overlaps is not attended (it would make the
+            # agent work, a contradiction): it becomes part of the absence, its index kept
+            for k, lv in enumerate(leave):
+                if lv.agent_id == a.agent and lv.on_shift and lv.start < hi and lo < lv.end:
+                    leave[k] = lv.model_copy(update={"kind": LeaveKind.sick})
             whole = lo % DAY == 0 and hi % DAY == 0
             leave.append(
                 Leave(

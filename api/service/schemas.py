@@ -311,6 +311,15 @@ class LeaveDecisionRow(BaseModel):
     reason: str
 
 
+class ChangeRow(BaseModel):
+    """One agent-day a re-plan changed (changes.csv)."""
+
+    agent_id: str
+    date: str = Field(description="YYYY-MM-DD")
+    before: str = Field(description="The published shift in words, or 'off'")
+    after: str = Field(description="The re-planned shift in words, or 'off'")
+
+
 class LedgerRowOut(BaseModel):
     """One agent's fairness counts over one horizon (ledger.csv)."""
 

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, InputError, NotFoundError, Problem, QueueFullError
+from api.pipeline.replan import check_events, field_path
 from api.scenario.loader import load_scenario
 from api.settings import Settings
 from api.store.db import (
@@ -43,6 +44,7 @@ from api.store.models import (
     JobStatus,
     ProblemOut,
     Progress,
+    ReplanRequest,
     ResultInfo,
     SolveRequest,
 )
@@ -279,6 +281,44 @@ def submit_solve(
         options,
         role,
         f"queued by {role} (scenario {revision.scenario_id} r{revision.number})",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+REPLAN_S = 10.0
+"""A re-plan's default time limit (the supervisor is waiting)."""
+
+
+def submit_replan(
+    session: Session, settings: Settings, published: JobRow, req: ReplanRequest, role: str
+) -> JobRow:
+    """Queue a re-plan of a finished solve (its revision, its stored leave choice); the
+    events are checked first (422 naming the field), the solve must have a roster (409)."""
+    if published.kind != JobKind.solve.value:
+        raise ConflictError(f"{published.id} is a {published.kind}, not a solve")
+    if published.status != JobStatus.finished.value or published.result_status not in (
+        "optimal",
+        "feasible",
+    ):
+        state = published.result_status or published.status
+        raise ConflictError(f"solve {published.id} has no roster to re-plan ({state})")
+    body = req.model_dump(mode="json", include={"frozen_until", "notice_minutes", "events"})
+    check_events(body, field_path)
+    revision = session.get(RevisionRow, published.revision_id)
+    assert revision is not None
+    stored = bool((published.options or {}).get("include_stored_leave", True))
+    options = _options(settings, req.time_limit_s or REPLAN_S, req.workers, stored)
+    options["replan_of"] = published.id
+    options["events"] = body
+    _check_queue(session, settings, 1)
+    row = _queued(
+        JobKind.solve,
+        revision,
+        options,
+        role,
+        f"queued by {role}: re-plan of {published.id} ({len(req.events)} event(s))",
     )
     session.add(row)
     session.flush()

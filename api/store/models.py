@@ -91,6 +91,22 @@ class SolveRequest(InputModel):
     )
 
 
+class ReplanRequest(InputModel):
+    """Re-plan a finished solve's roster after absences and demand changes (the events of
+    ``wfm replan``'s file, without its ``scenario``: the solve's own revision is used)."""
+
+    frozen_until: datetime = Field(description="Nothing starts or changes before this")
+    notice_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description='Each one of {"absence": {agent, from, to}}, {"volume": {channel, factor, '
+        'from, to}}, {"handle_time": {channel, factor, from, to}}',
+    )
+    time_limit_s: float | None = Field(None, gt=0, description="Solver time limit (default 10)")
+    workers: int | None = Field(None, ge=1, le=64, description="CP-SAT threads")
+
+
 class Variant(InputModel):
     """A what-if: overrides deep-merged onto the base scenario like an ``extends:`` file."""
 

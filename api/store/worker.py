@@ -34,7 +34,16 @@ from api.errors import InputError, Problem
 from api.pipeline.outcome import evaluate, options_for, solve_prepared
 from api.pipeline.prepare import prepare_scenario
 from api.pipeline.previous import with_previous
+from api.pipeline.replan import (
+    CHANGES_HEADER,
+    check_events,
+    field_path,
+    published_roster,
+    replan_prepared,
+    replan_summary,
+)
 from api.reports import tables, write_outputs
+from api.reports.ics import published_sequence
 from api.scenario.loader import load_scenario
 from api.scenario.models import LeaveSpec
 from api.scenario.yamlsrc import display_path
@@ -51,6 +60,7 @@ from api.store.db import (
 from api.store.leave import leave_csv, leave_for_agents, spec_of, text_of
 from api.store.models import JobStatus
 from api.store.scenarios import materialize, relocate
+from solver.schema import ShiftAssignment
 
 __all__ = [
     "INPUT_FILES",
@@ -272,16 +282,19 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         previous_id = options.get("previous_solve_id")
         if previous_id:
             # the previous solve's roster and ledger, as its output folder holds them
-            before = folder / "previous"
-            before.mkdir()
-            for name in ("roster.csv", "ledger.csv"):
-                stored = session.execute(
-                    select(ArtifactRow).where(
-                        ArtifactRow.job_id == previous_id, ArtifactRow.name == name
-                    )
-                ).scalar_one_or_none()
-                if stored is not None:
-                    (before / name).write_bytes(stored.content)
+            _fetch(session, previous_id, folder / "previous", ("roster.csv", "ledger.csv"))
+        replan_of = options.get("replan_of")
+        if replan_of:
+            # the published solve's roster, activities and calendars (for their SEQUENCE)
+            _fetch(session, replan_of, folder / "published", ("roster.csv", "activities.csv"))
+            for a in session.execute(
+                select(ArtifactRow).where(
+                    ArtifactRow.job_id == replan_of, ArtifactRow.name.like("calendars/%")
+                )
+            ).scalars():
+                path = folder / "published" / a.name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(a.content)
     os.chdir(work)  # the outputs name files as the planner uploaded them
     try:
         prepared = prepare_scenario(Path(entry))
@@ -299,6 +312,11 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
                     for p in exc.problems
                 ]
             ) from None
+    start: list[ShiftAssignment] | None = None
+    if replan_of:
+        events = check_events(options["events"], field_path)
+        start = published_roster(folder / "published", prepared)
+        prepared = replan_prepared(prepared, events, start, "events")
     s = prepared.scenario
     limit = options.get("time_limit_s") or limits.get("default_time_limit_s")
     limit = min(float(limit or s.solver.time_limit_seconds), float(limits["max_time_limit_s"]))
@@ -307,7 +325,7 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         phase="solving",
         options={**options, "effective_time_limit_s": opts.time_limit_s, "workers": opts.workers},
     )
-    result = solve_prepared(prepared, opts, job.progress)
+    result = solve_prepared(prepared, opts, job.progress, start)
     if result.status.value == "invalid":
         raise InputError.one(
             display_path(Path(entry)), result.message or "the solver rejected the problem"
@@ -316,7 +334,13 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
     outcome = evaluate(prepared, result)
     summary = tables.summary(outcome, label, opts.time_limit_s)
     out = folder / "out"
-    write_outputs(outcome, out, summary)
+    sequence = 0
+    extra: dict[str, tuple[Sequence[str], list[list[str]]]] | None = None
+    if start is not None:
+        moved, summary["changes"] = replan_summary(prepared, result, start, outcome.solved)
+        sequence = published_sequence(folder / "published" / "calendars") + 1
+        extra = {"changes.csv": (CHANGES_HEADER, [c.row() for c in moved])}
+    write_outputs(outcome, out, summary, sequence=sequence, extra=extra)
     (out / "result.json").write_text(result.model_dump_json(), encoding="utf-8")
     for name in INPUT_FILES:
         if (work / name).exists():
@@ -341,6 +365,17 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         row.solver_elapsed_s = result.wall_time_s
         row.message = "; ".join(prepared.notes)[:2000]
         append_history(row, f"finished: {result.status.value} in {result.wall_time_s:.1f} s")
+
+
+def _fetch(session: Session, job_id: str, folder: Path, names: Sequence[str]) -> None:
+    """Another job's stored outputs, written into ``folder`` as its output folder held them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        stored = session.execute(
+            select(ArtifactRow).where(ArtifactRow.job_id == job_id, ArtifactRow.name == name)
+        ).scalar_one_or_none()
+        if stored is not None:
+            (folder / name).write_bytes(stored.content)
 
 
 def _local(where: str, folder: Path) -> str:

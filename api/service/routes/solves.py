@@ -20,6 +20,7 @@ from api.service.handlers import CONFLICT, ERROR_RESPONSES, NOT_FOUND, QUEUE_FUL
 from api.service.results import artifact, csv_models, wants_csv
 from api.service.schemas import (
     ActivityRow,
+    ChangeRow,
     ComparisonTable,
     CoverageOut,
     JobList,
@@ -29,8 +30,15 @@ from api.service.schemas import (
     SolveSummary,
 )
 from api.store.db import ArtifactRow, JobRow
-from api.store.jobs import get_job, job_out, submit_compare, submit_solve
-from api.store.models import CompareRequest, JobKind, JobOut, JobStatus, SolveRequest
+from api.store.jobs import get_job, job_out, submit_compare, submit_replan, submit_solve
+from api.store.models import (
+    CompareRequest,
+    JobKind,
+    JobOut,
+    JobStatus,
+    ReplanRequest,
+    SolveRequest,
+)
 from api.store.scenarios import get_revision
 
 router = APIRouter(tags=["solves"], responses={**ERROR_RESPONSES, **NOT_FOUND})
@@ -82,6 +90,32 @@ def create_solve(
     """Queue a solve of a scenario revision; poll GET /solves/{id} for its progress."""
     revision = get_revision(session, body.scenario_id, body.revision)
     row = submit_solve(session, settings, body, revision, caller.label)
+    session.commit()
+    runner.wake()
+    return job_out(session, row)
+
+
+@router.post(
+    "/solves/{job_id}/replan",
+    operation_id="createReplan",
+    status_code=202,
+    response_model=JobOut,
+    responses={**QUEUE_FULL, **CONFLICT},
+)
+def create_replan(
+    job_id: JobId,
+    body: ReplanRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    caller: Reader,
+) -> JobOut:
+    """Re-plan a finished solve's roster after absences and demand changes (``wfm replan``):
+    nothing before ``frozen_until`` moves, each later change costs, and the new job's
+    ``/changes`` says what changed. Its calendars keep the published UIDs with a higher
+    SEQUENCE. 409 when the solve has no roster."""
+    published = get_job(session, job_id)
+    row = submit_replan(session, settings, published, body, caller.label)
     session.commit()
     runner.wake()
     return job_out(session, row)
@@ -203,6 +237,16 @@ def leave_decisions(
     job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None
 ) -> Any:
     return _table(session, job_id, "leave_decisions.csv", LeaveDecisionRow, accept)
+
+
+@router.get(
+    "/solves/{job_id}/changes",
+    operation_id="getSolveChanges",
+    response_model=list[ChangeRow],
+    responses=_table_responses("A re-plan's changes against the published roster, in words"),
+)
+def changes(job_id: JobId, session: SessionDep, _: Reader, accept: AcceptHeader = None) -> Any:
+    return _table(session, job_id, "changes.csv", ChangeRow, accept)
 
 
 @router.get(

@@ -55,6 +55,8 @@ OPERATION_IDS = {
     "getSolveCoverage",
     "getSolveLeaveDecisions",
     "getSolveLedger",
+    "getSolveChanges",
+    "createReplan",
     "getSolveComparison",
     "getSolveReport",
     "getSolveXlsx",
@@ -468,6 +470,45 @@ def test_the_ledger_and_a_previous_solve(client: TestClient, tiny: dict[str, Any
     problem = failed["error"]["problems"][0]
     assert problem["where"].startswith(f"previous_solve_id {job['id']}: previous/roster.csv:")
     assert "falls in the new horizon" in problem["message"]
+
+
+def test_a_replan_of_a_finished_solve(client: TestClient, tiny: dict[str, Any]) -> None:
+    """POST /solves/{id}/replan: an agent on shift goes home at 13:00; the re-plan is a new
+    job whose /changes names them, with the morning before 12:00 frozen. Bad events are 422
+    naming the field, a solve without a roster 409."""
+    job = tiny["job"]
+    roster = client.get(f"/solves/{job['id']}/roster", headers=SUPERVISOR).json()
+    ill = next(r["agent_id"] for r in roster if r["agent_id"] in ("T2", "T4"))  # not a lead
+    body = {
+        "frozen_until": "2026-12-07T12:00",
+        "events": [
+            {"absence": {"agent": ill, "from": "2026-12-07T13:00", "to": "2026-12-08T00:00"}}
+        ],
+        "time_limit_s": 3,
+    }
+    r = client.post(f"/solves/{job['id']}/replan", json=body, headers=SUPERVISOR)
+    assert r.status_code == 202, r.text
+    done = wait(client, r.json()["id"])
+    assert done["status"] == "finished", done
+    assert done["result"]["status"] in ("optimal", "feasible"), done
+    moved = client.get(f"/solves/{done['id']}/changes", headers=SUPERVISOR).json()
+    assert [m["agent_id"] for m in moved if m["after"] == "off"] == [ill]
+    summary = client.get(f"/solves/{done['id']}/summary", headers=SUPERVISOR).json()
+    assert summary["changes"]["agents"] == len({m["agent_id"] for m in moved})
+    bad = {**body, "events": [{"sickness": {"agent": ill}}]}
+    r = client.post(f"/solves/{job['id']}/replan", json=bad, headers=SUPERVISOR)
+    assert r.status_code == 422, r.text
+    assert r.json()["problems"][0]["where"] == "events[0]"
+    backwards = {
+        **body,
+        "events": [
+            {"absence": {"agent": ill, "from": "2026-12-07T13:00", "to": "2026-12-07T12:00"}}
+        ],
+    }
+    r = client.post(f"/solves/{job['id']}/replan", json=backwards, headers=SUPERVISOR)
+    assert r.status_code == 422 and r.json()["problems"][0]["where"] == "events[0].absence"
+    r = client.post("/solves/nosuchjob/replan", json=body, headers=SUPERVISOR)
+    assert r.status_code == 404
 
 
 def test_compare_solves_variants_as_one_job(client: TestClient, tiny: dict[str, Any]) -> None:
