@@ -5,7 +5,17 @@ from __future__ import annotations
 from roster_factory import annual_leave, tiny
 
 from solver.options import SolveOptions
-from solver.schema import DAY, KeptShift, Pinned, RosterProblem, SolveStatus, Weights
+from solver.prep import prepare
+from solver.refine import state_from
+from solver.schema import (
+    DAY,
+    KeptShift,
+    Pinned,
+    RosterProblem,
+    SolveStatus,
+    Weights,
+    WorkSegment,
+)
 from solver.solve import solve
 from solver.validate import validate
 
@@ -90,3 +100,17 @@ def test_no_new_shift_starts_before_the_frozen_time() -> None:
     day0 = [sh for sh in free.assignments if sh.day == 0]
     assert day0
     assert [x.rule for x in validate(p, day0).violations if x.rule == "frozen"]
+
+
+def test_a_published_roster_whose_segments_overlap_its_breaks_still_starts_a_re_plan() -> None:
+    """Work segments over the whole shift (its lunch included, as a hand-edited file may
+    have them): the start state takes no more agents per channel and slot than are free."""
+    base = tiny(days=1, agents=3)
+    published = list(solve(base, OPTIONS).assignments)
+    assert published
+    sh = published[0]
+    whole = sh.model_copy(
+        update={"work": (WorkSegment(start=sh.start, end=sh.end, channel="phone"),)}
+    )
+    state = state_from(prepare(base), [whole, *published[1:]])
+    assert state.chosen and not [x for x in state.validation.violations if x.rule == "work"]
