@@ -249,15 +249,29 @@ def fill_idle(
 ) -> dict[tuple[int, int, int], int]:
     """The channel split with every agent free for contacts on a channel while one they are
     skilled for is open (idle time is over-cover, never a gap in the split): agents a split
-    leaves without a channel go, one by one, where they help most."""
+    leaves without a channel go, one by one, where they help most; counts above the agents
+    free (a split made for other breaks, a published roster's segments over a break) are cut
+    from the fullest channel."""
     p = inst.problem
     avail = available(inst, chosen, breaks)
+    out = dict(channels)
+    by_slot: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    for key in out:
+        by_slot[(key[0], key[2])].append(key)
+    for kt, keys in by_slot.items():
+        excess = sum(out[key] for key in keys) - avail.get(kt, 0)
+        for key in sorted(keys, key=lambda x: -out[x]):
+            if excess <= 0:
+                break
+            cut = min(excess, out[key])
+            out[key] -= cut
+            excess -= cut
+    out = {key: n for key, n in out.items() if n > 0}
     given: dict[tuple[int, int], int] = defaultdict(int)
     cov: dict[int, np.ndarray] = {}
-    for (k, c, t), n in channels.items():
+    for (k, c, t), n in out.items():
         given[(k, t)] += n
         cov.setdefault(t, np.zeros(len(p.channels)))[c] += n
-    out = dict(channels)
     short = sorted((kt, n - given[kt]) for kt, n in avail.items() if n > given[kt])
     if not short:
         return out

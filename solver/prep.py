@@ -23,6 +23,7 @@ from solver.schema import (
     Agent,
     Contract,
     Leave,
+    LeaveKind,
     LeaveStatus,
     RosterProblem,
 )
@@ -118,7 +119,7 @@ class Instance:
 
 
 def week_bounds(
-    contract: Contract, span_days: int, credited_days: int
+    contract: Contract, span_days: int, credited_days: int, sick_days: int = 0
 ) -> tuple[int, int, int, float, float]:
     """(max working days, min paid minutes, max paid minutes, credit per leave day min, max)
     for a week block of ``span_days`` days with ``credited_days`` of credited leave.
@@ -142,8 +143,11 @@ def week_bounds(
     lo, hi = hmin * frac, hmax * frac
     if span_days < 7:
         lo, hi = lo - per_min, hi + per_max
+    # days off fall on days the agent works not and is not on leave, except sick days (of the
+    # credited ones), which count as days off too: an agent who worked two days and then fell
+    # ill for five has had their rest (a re-plan's absence made that week infeasible)
     return (
-        max(0, span_days - off - credited_days),
+        max(0, span_days - max(0, off - sick_days) - credited_days),
         max(0, math.floor(lo - credited_days * per_min + 1e-6)),
         max(0, math.ceil(hi - 1e-6)),
         per_min,
@@ -157,13 +161,17 @@ def month_days_off(contract: Contract, days: int) -> int:
     return math.floor(contract.days_off_per_month * days / 30.0 + 1e-9)
 
 
-def _blocks(problem: RosterProblem, contract: Contract, credited: set[int]) -> list[Block]:
+def _blocks(
+    problem: RosterProblem, contract: Contract, credited: set[int], sick: set[int] | None = None
+) -> list[Block]:
     days = problem.days
+    sick = sick or set()
     blocks: list[Block] = []
     for first in range(0, days, 7):
         span = tuple(range(first, min(first + 7, days)))
         k = sum(1 for d in span if d in credited)
-        work_days, lo, hi, per_min, per_max = week_bounds(contract, len(span), k)
+        ill = sum(1 for d in span if d in sick)
+        work_days, lo, hi, per_min, per_max = week_bounds(contract, len(span), k, ill)
         blocks.append(
             Block(
                 days=span,
@@ -180,7 +188,7 @@ def _blocks(problem: RosterProblem, contract: Contract, credited: set[int]) -> l
         blocks.append(
             Block(
                 days=span,
-                max_work_days=max(0, days - month_days_off(contract, days) - k),
+                max_work_days=max(0, days - max(0, month_days_off(contract, days) - len(sick)) - k),
                 min_minutes=0,
                 max_minutes=10**9,
                 credit_min=0.0,
@@ -237,6 +245,7 @@ def prepare(problem: RosterProblem) -> Instance:
             night_ok=night_ok,
         )
         credited: set[int] = set()
+        sick: set[int] = set()  # credited days that count as days off too
         blocked: list[tuple[int, int]] = []  # part-day intervals in which the agent cannot work
         for li, lv in leave_of.get(agent.id, []):
             if lv.status is LeaveStatus.requested:
@@ -248,6 +257,8 @@ def prepare(problem: RosterProblem) -> Instance:
                         prep.leave_days.add(d)
                         if lv.credited:
                             credited.add(d)
+                            if lv.kind is LeaveKind.sick:
+                                sick.add(d)
             elif lv.on_shift:
                 d = lv.start // DAY
                 prep.on_shift_leave.setdefault(d, []).append((lv.start, lv.end))
@@ -287,7 +298,7 @@ def prepare(problem: RosterProblem) -> Instance:
                 and (p.start is None or options[oi].start == p.day * DAY + p.start)
                 and (p.length is None or options[oi].length == p.length)
             ]
-        prep.blocks = _blocks(problem, contract, credited)
+        prep.blocks = _blocks(problem, contract, credited, sick)
         prep.special_days |= prep.must_work
         prep.special_days = {d for d in prep.special_days if 0 <= d < problem.days}
         if agent.prior_shift_end is not None:

@@ -24,7 +24,7 @@ from solver.channels import best_channels
 from solver.constraints import AGENT, CORE
 from solver.days import day_window, slots_per_day
 from solver.extract import assemble
-from solver.greedy import available, fill_idle, greedy_breaks, greedy_channels
+from solver.greedy import fill_idle, greedy_breaks, greedy_channels
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
@@ -112,22 +112,9 @@ def state_from(inst: Instance, roster: Sequence[ShiftAssignment]) -> RosterState
                     channels[(prep.class_index, c, tt)] += 1
     if any((a, o) not in breaks for a, opts in chosen.items() for o in opts):
         breaks = greedy_breaks(inst, dict(chosen), fixed=breaks)
-    # never more on a channel than are free for contacts (breaks placed again, a briefing or
-    # training the roster's segments did not leave out): the excess off the fullest channel
-    free = available(inst, dict(chosen), breaks)
-    by_slot: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-    for key in channels:
-        by_slot[(key[0], key[2])].append(key)
-    for (k, t), keys in by_slot.items():
-        excess = sum(channels[key] for key in keys) - free.get((k, t), 0)
-        for key in sorted(keys, key=lambda x: -channels[x]):
-            if excess <= 0:
-                break
-            cut = min(excess, channels[key])
-            channels[key] -= cut
-            excess -= cut
-    kept = {key: n for key, n in channels.items() if n > 0}
-    return state_of(inst, dict(chosen), breaks, kept, {})
+    # more on a channel than are free (breaks placed again, segments over a break) is cut by
+    # state_of (greedy.fill_idle)
+    return state_of(inst, dict(chosen), breaks, dict(channels), {})
 
 
 def with_best_channels(inst: Instance, state: RosterState) -> RosterState:

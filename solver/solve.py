@@ -140,7 +140,7 @@ def _solve(
     clock.report("prepare", message=f"{len(inst.agents)} agents, {len(inst.options)} shift options")
     if start is not None:
         state = _refined(inst, state_from(inst, start), options, clock, phases, _State())
-        _keep_frozen(inst, state, start)
+        _keep_frozen(inst, state, start, clock)
     elif len(inst.agents) <= options.exact_max_agents:
         state = _solve_exact(inst, options, clock, phases)
     elif _week_at_a_time(inst, options, clock.left):
@@ -156,7 +156,9 @@ def _solve(
     return result
 
 
-def _keep_frozen(inst: Instance, state: _State, start: Sequence[ShiftAssignment]) -> None:
+def _keep_frozen(
+    inst: Instance, state: _State, start: Sequence[ShiftAssignment], clock: _Clock
+) -> None:
     """A re-plan's frozen past as published: the breaks of the shifts that started before
     ``frozen_until`` (pinned, so the same shifts) and every channel before it put back as they
     were, when the roster then breaks no more rules (refinement may have moved them: the model
@@ -203,8 +205,11 @@ def _keep_frozen(inst: Instance, state: _State, start: Sequence[ShiftAssignment]
         if kept(cand, final, len(back)):
             state.final, state.roster = cand, cand.roster
             return
-    # else one shift at a time (a few dozen at most: each try validates the whole roster)
+    # else one shift at a time (a few dozen at most, while the limit lasts: each try
+    # validates the whole roster, half a second at 200 agents)
     for key, starts in list(back.items())[:BREAK_TRIES]:
+        if clock.elapsed > clock.limit:
+            break
         cand = state_of(inst, final.chosen, {**final.breaks, key: starts}, final.channels, {})
         cand = with_best_channels(inst, cand)
         cand.grants = final.grants

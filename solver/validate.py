@@ -18,6 +18,7 @@ from solver.schema import (
     ChannelKind,
     Contract,
     CoverageRow,
+    LeaveKind,
     LeaveStatus,
     PenaltyRecord,
     RequestKind,
@@ -257,12 +258,15 @@ class _Checker:
         costs its penalty), as the model's own grant decision would."""
         assert isinstance(contract, Contract)
         approved: set[int] = set()
+        sick: set[int] = set()  # approved sick days count as days off too (prep.week_bounds)
         open_: list[int] = []  # requests not worked during: granted unless a rule says no
         for li, lv in enumerate(self.p.leave):
             if lv.agent_id != agent_id or not lv.whole_days or not lv.credited:
                 continue
             if lv.status is LeaveStatus.approved:
                 approved.update(d for d in lv.days() if 0 <= d < self.p.days)
+                if lv.kind is LeaveKind.sick:
+                    sick.update(d for d in lv.days() if 0 <= d < self.p.days)
             elif self.out.granted.get(li, False):
                 open_.append(li)
         best: tuple[list[tuple[str, str]], tuple[int, ...]] | None = None
@@ -271,7 +275,7 @@ class _Checker:
             for li in open_:
                 if li not in refused:
                     credited.update(d for d in self.p.leave[li].days() if 0 <= d < self.p.days)
-            broken = self._block_checks(contract, shifts, worked, credited)
+            broken = self._block_checks(contract, shifts, worked, credited, sick)
             if best is None or not broken:
                 best = (broken, refused)
             if not broken:
@@ -297,12 +301,14 @@ class _Checker:
         shifts: list[ShiftAssignment],
         worked: set[int],
         credited: set[int],
+        sick: set[int],
     ) -> list[tuple[str, str]]:
         broken: list[tuple[str, str]] = []
         for bi, first in enumerate(range(0, self.p.days, 7)):
             span = range(first, min(first + 7, self.p.days))
             k = len([d for d in span if d in credited])
-            cap, lo, hi, _, _ = week_bounds(contract, len(span), k)
+            ill = len([d for d in span if d in sick])
+            cap, lo, hi, _, _ = week_bounds(contract, len(span), k, ill)
             n_work = len([d for d in span if d in worked])
             if n_work > cap:
                 broken.append(
@@ -314,7 +320,8 @@ class _Checker:
                 expected = f"expected {lo / 60:g}-{hi / 60:g} h"
                 broken.append(("hours", f"paid {paid / 60:g} h in week {bi + 1}, {expected}"))
         if contract.days_off_per_month is not None:
-            cap = max(0, self.p.days - month_days_off(contract, self.p.days) - len(credited))
+            off = max(0, month_days_off(contract, self.p.days) - len(sick))
+            cap = max(0, self.p.days - off - len(credited))
             if len(worked) > cap:
                 broken.append(
                     (

@@ -334,6 +334,26 @@ def test_a_re_plan_pays_for_each_published_shift_or_day_off_it_changes() -> None
     assert sum(x.cost for x in val.penalties if x.rule_id == "replan.change") == 30
 
 
+def test_sick_days_count_as_days_off() -> None:
+    """Two days off a week; the agent worked Monday and Tuesday, then fell ill for the rest of
+    the week: the five sick days are rest enough (annual leave is not: days off come on top)."""
+    contract = Contract(id="ft", hours_max=60, days_off_per_week=2)
+    sick = Leave(
+        agent_id="a0",
+        kind=LeaveKind.sick,
+        status=LeaveStatus.approved,
+        start=2 * DAY,
+        end=7 * DAY,
+    )
+    p = week(contracts=(contract,), leave=(sick,))
+    shifts = {"a0": [(0, "early", 360), (1, "early", 360)]}
+    assert validate(p, _assignments(p, shifts)).ok
+    annual = p.model_copy(update={"leave": (annual_leave("a0", range(2, 7)),)})
+    assert [x.rule for x in validate(annual, _assignments(annual, shifts)).violations] == [
+        "days_off"
+    ]
+
+
 def test_holidays_outside_the_horizon_are_refused() -> None:
     with pytest.raises(ValueError, match="holidays: day 7 is outside the horizon"):
         week(holidays=(7,))

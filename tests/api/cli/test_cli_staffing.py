@@ -299,6 +299,7 @@ def test_help_lists_the_commands_in_their_order() -> None:
         "backtest",
         "validate",
         "solve",
+        "replan",
         "compare",
         "serve",
     ]

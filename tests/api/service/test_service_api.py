@@ -472,11 +472,20 @@ def test_the_ledger_and_a_previous_solve(client: TestClient, tiny: dict[str, Any
     assert "falls in the new horizon" in problem["message"]
 
 
-def test_a_replan_of_a_finished_solve(client: TestClient, tiny: dict[str, Any]) -> None:
+def test_a_replan_of_a_finished_solve(tmp_path: Path) -> None:
     """POST /solves/{id}/replan: an agent on shift goes home at 13:00; the re-plan is a new
     job whose /changes names them, with the morning before 12:00 frozen. Bad events are 422
-    naming the field, a solve without a roster 409."""
-    job = tiny["job"]
+    naming the field, an unknown solve 404. (Its own service: the re-plan is a finished solve
+    of the scenario, which the shared one's leave impact would take as the latest.)"""
+    with TestClient(create_app(settings(tmp_path))) as client:
+        sid = upload(client, TINY, "tiny.yaml").json()["id"]
+        r = client.post("/solves", json={"scenario_id": sid, "time_limit_s": 5}, headers=SUPERVISOR)
+        job = wait(client, r.json()["id"])
+        assert job["status"] == "finished", job
+        _replan_checks(client, job)
+
+
+def _replan_checks(client: TestClient, job: dict[str, Any]) -> None:
     roster = client.get(f"/solves/{job['id']}/roster", headers=SUPERVISOR).json()
     ill = next(r["agent_id"] for r in roster if r["agent_id"] in ("T2", "T4"))  # not a lead
     body = {
