@@ -35,7 +35,7 @@ from api.errors import InputError, Problem
 from api.pipeline.outcome import Outcome, evaluate, options_for, solve_prepared
 from api.pipeline.prepare import Prepared, prepare_scenario
 from api.pipeline.previous import with_previous
-from api.pipeline.replan import CHANGES_HEADER, load_for_replan, replan_summary
+from api.pipeline.replan import CHANGES_HEADER, REPLAN_S, load_for_replan, replan_summary
 from api.reports import atomic_dir, check_out_dir, tables, write_outputs
 from api.reports.compare import comparison_rows, write_comparison
 from api.reports.ics import published_sequence
@@ -341,10 +341,6 @@ def replan_command(
             highlight=False,
         )
     raise typer.Exit(exit_code(outcome.result.status.value))
-
-
-REPLAN_S = 10.0
-"""A re-plan's default time limit (the supervisor is waiting)."""
 
 
 # --------------------------------------------------------------------------- compare

@@ -54,6 +54,7 @@ from solver.schema import (
 
 __all__ = [
     "CHANGES_HEADER",
+    "REPLAN_S",
     "Change",
     "EventsFile",
     "changes",
@@ -66,6 +67,8 @@ __all__ = [
     "replan_summary",
 ]
 
+REPLAN_S = 10.0
+"""A re-plan's default time limit (the supervisor is waiting)."""
 NOTICE_WEIGHT = 3.0
 """A change starting within the notice period costs this many times ``weights.change``."""
 DAY_OFF_WEIGHT = 2.0

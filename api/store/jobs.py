@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ConflictError, InputError, NotFoundError, Problem, QueueFullError
-from api.pipeline.replan import check_events, field_path
+from api.pipeline.replan import REPLAN_S, check_events, field_path
 from api.scenario.loader import load_scenario
 from api.settings import Settings
 from api.store.db import (
@@ -274,21 +274,33 @@ def submit_solve(
     if req.previous_solve_id is not None:
         _check_previous(session, req.previous_solve_id)
         options["previous_solve_id"] = req.previous_solve_id
+    note = f"queued by {role} (scenario {revision.scenario_id} r{revision.number})"
+    return _enqueue(session, settings, revision, options, role, note)
+
+
+def _no_roster(row: JobRow) -> str | None:
+    """Why a job cannot be carried on from (not a solve, or no roster), or None."""
+    if row.kind != JobKind.solve.value:
+        return f"{row.id} is a {row.kind}, not a solve"
+    if row.status != JobStatus.finished.value or row.result_status not in ("optimal", "feasible"):
+        return f"solve {row.id} has no roster to carry on from ({row.result_status or row.status})"
+    return None
+
+
+def _enqueue(
+    session: Session,
+    settings: Settings,
+    revision: RevisionRow,
+    options: dict[str, Any],
+    role: str,
+    note: str,
+) -> JobRow:
+    """A solve job of the revision queued (429 when the queue is full)."""
     _check_queue(session, settings, 1)
-    row = _queued(
-        JobKind.solve,
-        revision,
-        options,
-        role,
-        f"queued by {role} (scenario {revision.scenario_id} r{revision.number})",
-    )
+    row = _queued(JobKind.solve, revision, options, role, note)
     session.add(row)
     session.flush()
     return row
-
-
-REPLAN_S = 10.0
-"""A re-plan's default time limit (the supervisor is waiting)."""
 
 
 def submit_replan(
@@ -296,14 +308,9 @@ def submit_replan(
 ) -> JobRow:
     """Queue a re-plan of a finished solve (its revision, its stored leave choice); the
     events are checked first (422 naming the field), the solve must have a roster (409)."""
-    if published.kind != JobKind.solve.value:
-        raise ConflictError(f"{published.id} is a {published.kind}, not a solve")
-    if published.status != JobStatus.finished.value or published.result_status not in (
-        "optimal",
-        "feasible",
-    ):
-        state = published.result_status or published.status
-        raise ConflictError(f"solve {published.id} has no roster to re-plan ({state})")
+    why = _no_roster(published)
+    if why is not None:
+        raise ConflictError(why)
     body = req.model_dump(mode="json", include={"frozen_until", "notice_minutes", "events"})
     check_events(body, field_path)
     revision = session.get(RevisionRow, published.revision_id)
@@ -312,17 +319,8 @@ def submit_replan(
     options = _options(settings, req.time_limit_s or REPLAN_S, req.workers, stored)
     options["replan_of"] = published.id
     options["events"] = body
-    _check_queue(session, settings, 1)
-    row = _queued(
-        JobKind.solve,
-        revision,
-        options,
-        role,
-        f"queued by {role}: re-plan of {published.id} ({len(req.events)} event(s))",
-    )
-    session.add(row)
-    session.flush()
-    return row
+    note = f"queued by {role}: re-plan of {published.id} ({len(req.events)} event(s))"
+    return _enqueue(session, settings, revision, options, role, note)
 
 
 def _check_previous(session: Session, job_id: str) -> None:
@@ -331,13 +329,9 @@ def _check_previous(session: Session, job_id: str) -> None:
         row = get_job(session, job_id)
     except NotFoundError:
         raise InputError.one("previous_solve_id", f"no solve {job_id!r}") from None
-    if row.kind != JobKind.solve.value:
-        raise InputError.one("previous_solve_id", f"{job_id} is a {row.kind}, not a solve")
-    if row.status != JobStatus.finished.value or row.result_status not in ("optimal", "feasible"):
-        state = row.result_status or row.status
-        raise InputError.one(
-            "previous_solve_id", f"solve {job_id} has no roster to carry on from ({state})"
-        )
+    why = _no_roster(row)
+    if why is not None:
+        raise InputError.one("previous_solve_id", why)
 
 
 def check_variant(
