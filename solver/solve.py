@@ -210,9 +210,10 @@ def _keep_frozen(
     for key, starts in list(back.items())[:BREAK_TRIES]:
         if clock.elapsed > clock.limit:
             break
-        cand = state_of(inst, final.chosen, {**final.breaks, key: starts}, final.channels, {})
-        cand = with_best_channels(inst, cand)
-        cand.grants = final.grants
+        breaks = {**final.breaks, key: starts}
+        cand = with_best_channels(
+            inst, state_of(inst, final.chosen, breaks, final.channels, final.grants)
+        )
         if kept(cand, final, 1):
             final = cand
             state.final, state.roster = cand, cand.roster
