@@ -36,7 +36,9 @@ __all__ = [
     "LEDGER_HEADER",
     "WINDOW_WEEKS",
     "LedgerRow",
+    "RosterLine",
     "ledger_rows",
+    "read_roster",
     "with_previous",
 ]
 
@@ -118,21 +120,29 @@ def _read_ledger(path: Path) -> list[LedgerRow]:
 
 
 @dataclass(frozen=True)
-class _Shift:
+class RosterLine:
+    """One row of a solve's roster.csv."""
+
     agent_id: str
     day: date
     start: datetime
     end: datetime
     line: int
+    shift_type: str = ""
 
 
-def _read_roster(path: Path) -> list[_Shift]:
+def read_roster(path: Path, need_type: bool = False) -> list[RosterLine]:
+    """A solve's roster.csv (``need_type``: its shift_type column required); InputError naming
+    the file, line and column of every row that does not parse or ends before it starts."""
+    kind = ("shift_type",)
     rows = read_rows(
-        path, ("agent_id", "date", "start", "end"), ("name", "shift_type", "paid_minutes")
+        path,
+        ("agent_id", "date", "start", "end", *(kind if need_type else ())),
+        ("name", "paid_minutes", *(() if need_type else kind)),
     )
     where = display_path(path)
     problems: list[Problem] = []
-    out: list[_Shift] = []
+    out: list[RosterLine] = []
     for r in rows:
         day = cell(r, "date", _date, where, problems)
         start = cell(r, "start", parse_datetime, where, problems)
@@ -142,14 +152,16 @@ def _read_roster(path: Path) -> list[_Shift]:
         if end <= start:
             problems.append(Problem(f"{where}:{r.line}", f"column end: {end} is not after {start}"))
             continue
-        out.append(_Shift(r.cells["agent_id"], day, start, end, r.line))
+        out.append(
+            RosterLine(r.cells["agent_id"], day, start, end, r.line, r.cells.get("shift_type", ""))
+        )
     if problems:
         raise InputError(problems)
     return out
 
 
 def _derived(
-    shifts: list[_Shift], problem: RosterProblem, first: date, days: int
+    shifts: list[RosterLine], problem: RosterProblem, first: date, days: int
 ) -> list[LedgerRow]:
     """A previous horizon's ledger rows from its roster alone (no ledger.csv): weekend, night
     and late shifts by this scenario's rules; holidays and refused requests unknown (0)."""
@@ -180,10 +192,9 @@ def with_previous(prepared: Prepared, folder: Path, window_weeks: int = WINDOW_W
         raise InputError.one(
             f"--previous {where}", "no roster.csv here; expected the output folder of `wfm solve`"
         )
-    shifts = _read_roster(roster_path)
+    shifts = read_roster(roster_path)
     p = prepared.problem
     first = p.horizon_start
-    origin = datetime.combine(first, datetime.min.time())
     for sh in shifts:
         if sh.day >= first:
             raise InputError.one(
@@ -199,7 +210,7 @@ def with_previous(prepared: Prepared, folder: Path, window_weeks: int = WINDOW_W
         ledger = _derived(shifts, p, prev_first, (first - prev_first).days)
     else:
         ledger = []
-    by_agent: dict[str, list[_Shift]] = defaultdict(list)
+    by_agent: dict[str, list[RosterLine]] = defaultdict(list)
     for sh in shifts:
         by_agent[sh.agent_id].append(sh)
     since = first - timedelta(days=7 * (window_weeks - 1))
@@ -215,7 +226,7 @@ def with_previous(prepared: Prepared, folder: Path, window_weeks: int = WINDOW_W
         update: dict[str, object] = {}
         if mine:
             last = max(sh.end for sh in mine)
-            update["prior_shift_end"] = round((last - origin).total_seconds() / 60)
+            update["prior_shift_end"] = prepared.scenario.minute_of(last)
             worked = {sh.day for sh in mine}
             run, d = 0, first - timedelta(days=1)
             while d in worked:

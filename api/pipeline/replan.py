@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from api.errors import InputError, Problem
 from api.pipeline.prepare import DemandFactors, Prepared, build
+from api.pipeline.previous import read_roster
 from api.scenario.csvio import cell, parse_datetime, read_rows
 from api.scenario.loader import describe_error, load_scenario
 from api.scenario.yamlsrc import display_path, load_tree
@@ -215,29 +216,29 @@ def published_roster(folder: Path, prepared: Prepared) -> list[ShiftAssignment]:
     if not folder.is_dir():
         raise InputError.one(where, "folder not found; expected the output folder of `wfm solve`")
     s = prepared.scenario
-    origin = datetime.combine(s.horizon.start, datetime.min.time())
+    minutes = s.minute_of
     problems: list[Problem] = []
-
-    def minutes(t: datetime) -> int:
-        return round((t - origin).total_seconds() / 60)
-
     roster_path, acts_path = folder / "roster.csv", folder / "activities.csv"
     shifts = []
     known = {a.id for a in s.agents}
     types = {t.id: t for t in prepared.problem.shift_types}
-    for r in read_rows(
-        roster_path, ("agent_id", "date", "shift_type", "start", "end"), ("name", "paid_minutes")
-    ):
-        start = cell(r, "start", parse_datetime, display_path(roster_path), problems)
-        end = cell(r, "end", parse_datetime, display_path(roster_path), problems)
-        agent, type_id = r.cells["agent_id"], r.cells["shift_type"]
-        line = f"{display_path(roster_path)}:{r.line}"
-        if agent not in known:
-            problems.append(Problem(line, f"column agent_id: {agent!r} is not in the scenario"))
-        elif type_id not in types:
-            problems.append(Problem(line, f"column shift_type: unknown shift type {type_id!r}"))
-        elif start is not None and end is not None:
-            shifts.append((agent, type_id, minutes(start), minutes(end)))
+    try:
+        lines = read_roster(roster_path, need_type=True)
+    except InputError as exc:
+        problems += exc.problems  # reported with the activities' own
+        lines = []
+    for ln in lines:
+        where = f"{display_path(roster_path)}:{ln.line}"
+        if ln.agent_id not in known:
+            problems.append(
+                Problem(where, f"column agent_id: {ln.agent_id!r} is not in the scenario")
+            )
+        elif ln.shift_type not in types:
+            problems.append(
+                Problem(where, f"column shift_type: unknown shift type {ln.shift_type!r}")
+            )
+        else:
+            shifts.append((ln.agent_id, ln.shift_type, minutes(ln.start), minutes(ln.end)))
     acts: dict[str, list[tuple[str, int, int, str]]] = defaultdict(list)
     for r in read_rows(acts_path, ("agent_id", "activity", "start", "end", "channel"), ("date",)):
         start = cell(r, "start", parse_datetime, display_path(acts_path), problems)
@@ -313,11 +314,7 @@ def replan_prepared(
             build(prepared.loaded, _factors(prepared, events, where)), notes=prepared.notes
         )
     p = prepared.problem
-    origin = datetime.combine(s.horizon.start, datetime.min.time())
-
-    def minutes(t: datetime) -> int:
-        return round((t - origin).total_seconds() / 60)
-
+    minutes = s.minute_of
     frozen = minutes(events.frozen_until)
     if not 0 <= frozen <= p.days * DAY:
         raise InputError.one(
@@ -372,28 +369,20 @@ def replan_prepared(
                     kept.append(KeptShift(agent_id=agent.id, day=d, weight=DAY_OFF_WEIGHT))
                 continue
             hit = any(lo < sh.end and sh.start < hi for lo, hi in absences.get(agent.id, []))
+            # the published shift as a pin (the frozen past) or as kept (later)
+            shape = {
+                "agent_id": agent.id,
+                "day": d,
+                "shift_type": sh.shift_type,
+                "start": sh.start - d * DAY,
+                "length": sh.length,
+            }
             if sh.start < frozen:
                 if not hit:
-                    pins.append(
-                        Pinned(
-                            agent_id=agent.id,
-                            day=d,
-                            shift_type=sh.shift_type,
-                            start=sh.start - d * DAY,
-                            length=sh.length,
-                        )
-                    )
+                    pins.append(Pinned(**shape))
                 continue
-            kept.append(
-                KeptShift(
-                    agent_id=agent.id,
-                    day=d,
-                    shift_type=sh.shift_type,
-                    start=sh.start - d * DAY,
-                    length=sh.length,
-                    weight=NOTICE_WEIGHT if sh.start < notice else 1.0,
-                )
-            )
+            weight = NOTICE_WEIGHT if sh.start < notice else 1.0
+            kept.append(KeptShift(**shape, weight=weight))
     problem = p.model_copy(
         update={
             "leave": tuple(leave),

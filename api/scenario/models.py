@@ -627,6 +627,11 @@ class Scenario(_Spec):
     def minute_time(self, minute: int) -> datetime:
         return datetime.combine(self.horizon.start, datetime.min.time()) + timedelta(minutes=minute)
 
+    def minute_of(self, when: datetime) -> int:
+        """Minutes from the horizon start to a local date-time (``minute_time``'s inverse)."""
+        start = datetime.combine(self.horizon.start, datetime.min.time())
+        return round((when - start).total_seconds() / 60)
+
 
 @dataclass(frozen=True)
 class LoadedScenario:
