@@ -16,10 +16,11 @@ from api.cli.common import app, err
 from api.cli import staffing  # wfm staffing
 from api.cli import forecast  # wfm forecast, backtest
 from api.cli import roster  # wfm validate, solve, compare
+from api.cli import sweep  # wfm sweep, pareto
 from api.cli import serve  # wfm serve
 # isort: on
 
-__all__ = ["app", "forecast", "main", "roster", "serve", "staffing"]
+__all__ = ["app", "forecast", "main", "roster", "serve", "staffing", "sweep"]
 
 
 def main() -> None:

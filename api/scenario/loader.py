@@ -31,7 +31,7 @@ from api.scenario.models import (
 )
 from api.scenario.yamlsrc import Node, Tree, display_path, load_tree
 
-__all__ = ["describe_error", "load_scenario"]
+__all__ = ["describe_error", "load_scenario", "model_at"]
 
 # --------------------------------------------------------------------------- loading
 _FILE_KEYS = {
@@ -93,7 +93,7 @@ def _relative_where(where: str, path: Path) -> str:
     return display_path(path) + where[len(s) :] if where.startswith(s) else where
 
 
-def _model_at(cls: Any, loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+def model_at(cls: Any, loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The pydantic model class that owns the key at ``loc`` (to list its valid keys)."""
     current: Any = cls
     for part in loc:
@@ -193,7 +193,7 @@ def _pydantic_problems(exc: ValidationError, tree: Tree) -> list[Problem]:
         raw = tuple(e["loc"])
         if e["type"] == "extra_forbidden":
             key = str(loc[-1])
-            owner = _model_at(Scenario, loc[:-1])
+            owner = model_at(Scenario, loc[:-1])
             allowed = list(owner.model_fields) if owner is not None else []
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             msg = f"unknown key {key!r}"
@@ -226,11 +226,18 @@ def _pydantic_problems(exc: ValidationError, tree: Tree) -> list[Problem]:
     return problems
 
 
-def load_scenario(path: Path) -> LoadedScenario:
-    """Read, merge, validate and cross-check a scenario; InputError with every problem found."""
+def load_scenario(
+    path: Path, edit: Callable[[Tree], list[Problem]] | None = None
+) -> LoadedScenario:
+    """Read, merge, validate and cross-check a scenario; InputError with every problem found.
+    ``edit``: changes the merged tree (CSV files read in) before it is validated, returning the
+    problems it met (a sweep's variant: ``api.sweep``); the nodes it writes carry their own
+    file and line, so problems with its values point at them."""
     tree = load_tree(path)
     problems: list[Problem] = []
     files = _resolve_files(tree, problems)
+    if edit is not None and not problems:
+        problems += edit(tree)
     plain = tree.root.plain()
     try:
         scenario = Scenario.model_validate(plain)
