@@ -27,7 +27,7 @@ def serve_command(
     # start-up time: uvicorn, FastAPI and SQLAlchemy load only for `wfm serve`, not every command
     import uvicorn
 
-    from api.service.app import create_app  # start-up time, as above
+    from api.web import create_app  # start-up time, as above (the service and the workspace)
 
     try:
         settings = Settings()

@@ -241,6 +241,13 @@ def _grid(o: Outcome) -> dict[str, Any]:
     return {"days": days, "rows": rows, "shift_colour": shift_colour}
 
 
+def roster_grid(o: Outcome) -> dict[str, Any]:
+    """The agents x days grid of a solved roster: days, rows (agent, cells: shift with its type,
+    times, breaks and activity segments, leave or off; paid hours) and the shift colours (the
+    report's grid; the web workspace shows the same)."""
+    return _grid(o)
+
+
 def render_report(o: Outcome, summary: dict[str, Any]) -> str:
     """The page as a string."""
     env = Environment(

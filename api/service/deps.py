@@ -26,6 +26,8 @@ __all__ = [
     "Services",
     "SessionDep",
     "SettingsDep",
+    "allows",
+    "authenticate",
     "require",
 ]
 
@@ -105,6 +107,12 @@ class Caller:
 
 
 async def _caller(settings: SettingsDep, key: Annotated[str | None, Security(api_key)]) -> Caller:
+    return authenticate(settings, key)
+
+
+def authenticate(settings: Settings, key: str | None) -> Caller:
+    """The caller an API key stands for (the header's, or the web workspace's sign-in);
+    AuthenticationError for none or an unknown one."""
     if not settings.api_keys:
         raise AuthenticationError(
             "the service has no API keys configured; set WFM_API_KEYS (see docs/service.md)"
@@ -120,11 +128,16 @@ async def _caller(settings: SettingsDep, key: Annotated[str | None, Security(api
     return Caller(frozenset(roles))
 
 
+def allows(caller: Caller, *allowed: Role) -> bool:
+    """Whether the caller has one of ``allowed`` (or admin): the one rule of every role check."""
+    return Role.admin in caller.roles or bool(caller.roles & set(allowed))
+
+
 def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency that lets callers with one of ``allowed`` (or admin) through, else 403."""
 
     async def check(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
-        if Role.admin in caller.roles or caller.roles & set(allowed):
+        if allows(caller, *allowed):
             return caller
         need = " or ".join(r.value for r in allowed)
         raise PermissionDeniedError(
@@ -134,8 +147,14 @@ def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
     return check
 
 
-HR = Annotated[Caller, Depends(require(Role.hr))]
-Planner = Annotated[Caller, Depends(require(Role.planner))]
-Reader = Annotated[Caller, Depends(require(Role.planner, Role.supervisor))]
-AnyRole = Annotated[Caller, Depends(require(Role.hr, Role.planner, Role.supervisor))]
-LeaveReader = Annotated[Caller, Depends(require(Role.hr, Role.planner, Role.supervisor))]
+# Who may do what: the role sets of the routes (the web workspace shows and checks the same)
+HR_ROLES = (Role.hr,)
+PLANNER_ROLES = (Role.planner,)
+READER_ROLES = (Role.planner, Role.supervisor)
+ANY_ROLES = (Role.hr, Role.planner, Role.supervisor)
+
+HR = Annotated[Caller, Depends(require(*HR_ROLES))]
+Planner = Annotated[Caller, Depends(require(*PLANNER_ROLES))]
+Reader = Annotated[Caller, Depends(require(*READER_ROLES))]
+AnyRole = Annotated[Caller, Depends(require(*ANY_ROLES))]
+LeaveReader = Annotated[Caller, Depends(require(*ANY_ROLES))]

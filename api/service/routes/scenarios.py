@@ -52,7 +52,9 @@ class Upload:
     comment: str
 
 
-def _clean_all(names: list[tuple[str, bytes]]) -> dict[str, bytes]:
+def clean_all(names: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """Uploaded (name, bytes) pairs -> files by clean relative path; InputError with every
+    problem (bad names, a name given twice with different content, too many files)."""
     problems: list[Problem] = []
     files: dict[str, bytes] = {}
     for name, data in names:
@@ -86,7 +88,7 @@ async def _multipart(request: Request, limit: int) -> Upload:
             raise InputError.one("files", "expected files (each a file field named 'files')")
         items.append((f.filename or "", await f.read()))
     comment = form.get("comment")
-    files = _clean_all(items)
+    files = clean_all(items)
     return Upload(clean_path(main), files, comment if isinstance(comment, str) else "")
 
 
@@ -105,7 +107,7 @@ async def read_upload(request: Request, settings: SettingsDep) -> Upload:
                     for e in exc.errors()
                 ]
             ) from None
-        files = _clean_all([(k, v.encode("utf-8")) for k, v in body.files.items()])
+        files = clean_all([(k, v.encode("utf-8")) for k, v in body.files.items()])
         return Upload(clean_path(body.main_file), files, body.comment)
     raise HTTPException(415, f"expected multipart/form-data or application/json, got {ctype!r}")
 
