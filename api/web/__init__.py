@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.service.app import create_app as create_service_app
 from api.settings import Settings
-from api.web import auth, leave_pages, roster_pages, scenario_pages, solve_pages
+from api.web import auth, leave_pages, roster_pages, scenario_pages, solve_pages, whatif_pages
 from api.web.pages import HERE, PREFIX
 
 __all__ = ["create_app", "install"]
@@ -21,7 +21,7 @@ __all__ = ["create_app", "install"]
 def install(app: FastAPI) -> None:
     """Add the workspace's pages and static files to the service's app."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (auth, scenario_pages, solve_pages, roster_pages, leave_pages):
+    for module in (auth, scenario_pages, solve_pages, roster_pages, leave_pages, whatif_pages):
         app.include_router(module.router)
 
 
