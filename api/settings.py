@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(
         0.2, gt=0, le=5, description="How often the job runner looks at its workers"
     )
+    ray_address: str | None = Field(
+        None,
+        description="Ray cluster that POST /sweeps runs its variants on (e.g. 10.0.0.5:6379); "
+        "unset: a local Ray started for each sweep, with the machine's cores",
+    )
     worker_nice: int = Field(
         10,
         ge=0,

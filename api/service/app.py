@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.service import handlers, openapi
 from api.service.deps import Services
 from api.service.limits import BodySizeLimit, Guard
-from api.service.routes import calculators, health, leave, scenarios, solves
+from api.service.routes import calculators, health, leave, scenarios, solves, sweeps
 from api.settings import Settings
 from api.store.db import make_engine, make_sessionmaker, migrate
 from api.store.runner import JobRunner
@@ -66,6 +66,6 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     # Guard inside BodySizeLimit: bodies are bounded in size before their depth is read
     app.add_middleware(Guard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, calculators, scenarios, solves, leave):
+    for module in (health, calculators, scenarios, solves, sweeps, leave):
         app.include_router(module.router)
     return app

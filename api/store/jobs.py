@@ -37,6 +37,7 @@ from api.store.db import (
     utcnow,
 )
 from api.store.models import (
+    MAX_SWEEP_VARIANTS,
     CompareRequest,
     JobError,
     JobKind,
@@ -47,9 +48,12 @@ from api.store.models import (
     ReplanRequest,
     ResultInfo,
     SolveRequest,
+    SweepRequest,
 )
 from api.store.scenarios import check_references, materialize, relocate, scratch
-from api.store.worker import VARIANT_FILE
+from api.store.worker import SWEEP_FILE, VARIANT_FILE, sweep_file
+from api.sweep.engine import check_variants
+from api.sweep.spec import load_sweep
 
 __all__ = [
     "TERMINAL",
@@ -61,6 +65,7 @@ __all__ = [
     "recover_interrupted",
     "submit_compare",
     "submit_solve",
+    "submit_sweep",
 ]
 
 TERMINAL = frozenset({JobStatus.finished, JobStatus.failed, JobStatus.cancelled})
@@ -112,12 +117,15 @@ def queue_position(session: Session, row: JobRow) -> int | None:
 
 def _links(row: JobRow) -> dict[str, str]:
     base = f"/solves/{row.id}"
-    links = {"self": base}
+    links = {"self": f"/sweeps/{row.id}" if row.kind == JobKind.sweep else base}
     if row.status != JobStatus.finished:
         return links
     if row.kind == JobKind.compare:
         links |= {"comparison": f"{base}/comparison", "report": f"{base}/report"}
         return links
+    if row.kind == JobKind.sweep:
+        sweep = f"/sweeps/{row.id}"
+        return {"self": sweep, "table": f"{sweep}/table", "report": f"{sweep}/report"}
     links |= {
         "summary": f"{base}/summary",
         "roster": f"{base}/roster",
@@ -415,6 +423,55 @@ def submit_compare(
         session.add(child)
     session.flush()
     return parent
+
+
+def submit_sweep(
+    session: Session, settings: Settings, req: SweepRequest, revision: RevisionRow, role: str
+) -> JobRow:
+    """Queue a sweep of one revision as one job: its axes are checked and every variant loaded
+    first (422 naming the field, as ``axes.KEY``, and what was expected)."""
+    options = _options(settings, req.time_limit_s, req.workers, req.include_stored_leave)
+    options["jobs"] = req.jobs
+    options["sweep"] = req.model_dump(mode="json", include={"mode", "axes", "set"}, by_alias=True)
+    with scratch(settings.data_dir) as folder:
+        main = materialize(revision, folder)
+        limit = req.time_limit_s or settings.default_time_limit_s
+        sweep_file(folder / SWEEP_FILE, main.name, options["sweep"], limit)
+        try:
+            plan = load_sweep(folder / SWEEP_FILE)
+            if len(plan.variants) > MAX_SWEEP_VARIANTS:
+                raise InputError.one(
+                    "axes",
+                    f"{len(plan.variants)} variants; expected at most {MAX_SWEEP_VARIANTS} "
+                    "(a larger sweep: wfm sweep on a Ray cluster)",
+                )
+            per_variant = check_variants(plan)
+        except InputError as exc:
+            raise InputError(
+                [Problem(_sweep_where(p.where), p.message) for p in relocate(exc.problems, folder)]
+            ) from None
+    limit = min(per_variant, settings.max_time_limit_s)
+    # the job's own limit (the runner stops it past this plus job_grace_s): every variant one
+    # after another, with time to prepare and report each
+    options["effective_time_limit_s"] = round(len(plan.variants) * (limit + 10.0), 1)
+    options["variants"] = len(plan.variants)
+    _check_queue(session, settings, 1)
+    row = _queued(
+        JobKind.sweep,
+        revision,
+        options,
+        role,
+        f"queued by {role}: a sweep of {len(plan.variants)} variants",
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _sweep_where(where: str) -> str:
+    """'_sweep.yaml:4 axes.x' -> 'axes.x'; a problem in the scenario keeps its file."""
+    rest = re.sub(rf"^(?:variant \S+: )?{re.escape(SWEEP_FILE)}(:\d+)?\s*", "", where)
+    return rest or where
 
 
 def cancel_job(session: Session, job_id: str) -> JobRow:

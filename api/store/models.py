@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.sweep.spec import RangeSpec
 from solver.schema import SolveStatus
 
 MAX_ID = 2**31 - 1
@@ -64,6 +65,7 @@ class JobStatus(StrEnum):
 class JobKind(StrEnum):
     solve = "solve"
     compare = "compare"
+    sweep = "sweep"
 
 
 class SolveRequest(InputModel):
@@ -142,6 +144,41 @@ class CompareRequest(InputModel):
         if len(names) < 2:
             raise ValueError("variants: a comparison needs at least two scenarios")
         return self
+
+
+MAX_SWEEP_VARIANTS = 100
+"""Variants one POST /sweeps may ask for (a larger sweep: ``wfm sweep`` on a cluster)."""
+
+
+class SweepRequest(InputModel):
+    """A what-if sweep of one scenario revision: the body of a sweep file (docs/sweeps.md)
+    without ``base``, the revision being the base."""
+
+    scenario_id: int = Field(ge=1, le=MAX_ID)
+    revision: int | None = Field(None, ge=1, le=MAX_ID, description="Revision (default: latest)")
+    mode: Literal["cross", "zip"] = Field(
+        "cross", description="cross: every combination of the axes; zip: the i-th values together"
+    )
+    axes: dict[str, list[Any] | RangeSpec] = Field(
+        min_length=1,
+        max_length=10,
+        description='Key path -> values or {"from", "to", "step"}, e.g. '
+        '{"channels[phone].service_level.target": [0.8, 0.9], "headcount[part_time]": [-2, 0]}',
+    )
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Key path -> one value, the same in every variant"
+    )
+    time_limit_s: float | None = Field(None, gt=0, description="Time limit of each variant")
+    workers: int | None = Field(None, ge=1, le=64, description="Solver threads per variant")
+    jobs: int | None = Field(None, ge=1, le=1024, description="Variants solved at once")
+    include_stored_leave: bool = True
+
+
+class SweepTable(BaseModel):
+    """sweep.csv: one row per variant (docs/sweeps.md)."""
+
+    header: list[str]
+    rows: list[list[str]]
 
 
 class Progress(BaseModel):

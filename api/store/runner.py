@@ -218,7 +218,7 @@ class JobRunner:
                     select(JobRow.id)
                     .where(
                         JobRow.status == JobStatus.queued.value,
-                        JobRow.kind == JobKind.solve.value,
+                        JobRow.kind.in_([JobKind.solve.value, JobKind.sweep.value]),
                     )
                     .order_by(JobRow.created_at, JobRow.position, JobRow.id)
                     .limit(1)
@@ -253,6 +253,7 @@ class JobRunner:
             "max_time_limit_s": self.settings.max_time_limit_s,
             "solver_workers": self.settings.solver_workers,
             "nice": self.settings.worker_nice,
+            "ray_address": self.settings.ray_address,
         }
         process = self._ctx.Process(
             target=run_job,

@@ -58,24 +58,29 @@ from api.store.db import (
     utcnow,
 )
 from api.store.leave import leave_csv, leave_for_agents, spec_of, text_of
-from api.store.models import JobStatus
+from api.store.models import JobKind, JobStatus
 from api.store.scenarios import materialize, relocate
+from api.sweep.engine import SweepProgress, prepare_variants, run_sweep
+from api.sweep.spec import load_sweep
 from solver.schema import ShiftAssignment
 
 __all__ = [
     "INPUT_FILES",
     "JOB_FILE",
     "LEAVE_FILE",
+    "SWEEP_FILE",
     "VARIANT_FILE",
     "prepare_inputs",
     "run_job",
     "scenario_entry",
+    "sweep_file",
 ]
 
 log = logging.getLogger("wfm.worker")
 JOB_FILE = "_with-stored-leave.yaml"
 VARIANT_FILE = "_what-if.yaml"
 LEAVE_FILE = "_leave.csv"
+SWEEP_FILE = "_sweep.yaml"
 INPUT_FILES = (VARIANT_FILE, JOB_FILE, LEAVE_FILE)
 MEDIA = {
     ".csv": "text/csv",
@@ -270,6 +275,9 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
             raise Superseded
         revision = session.get(RevisionRow, row.revision_id)
         assert revision is not None
+        if row.kind == JobKind.sweep:
+            _sweep(job, session, row, revision, folder, limits)
+            return
         options = dict(row.options or {})
         label = revision.main_file + (f" ({row.variant})" if row.variant else "")
         work = folder / "scenario"
@@ -365,6 +373,104 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         row.solver_elapsed_s = result.wall_time_s
         row.message = "; ".join(prepared.notes)[:2000]
         append_history(row, f"finished: {result.status.value} in {result.wall_time_s:.1f} s")
+
+
+def sweep_file(path: Path, base: str, spec: dict[str, Any], limit: float | None) -> None:
+    """A sweep file of a POST /sweeps body: its axes over the scenario ``base``."""
+    body: dict[str, Any] = {"base": base, **spec}
+    if limit is not None:
+        body["time_limit_seconds"] = limit
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+
+
+def _sweep(
+    job: _Job,
+    session: Session,
+    row: JobRow,
+    revision: RevisionRow,
+    folder: Path,
+    limits: dict[str, Any],
+) -> None:
+    """A sweep job: the revision's files, the sweep file of its body, every variant on Ray (at
+    ``ray_address``, or a local Ray), its progress in the job's phase; stores sweep.csv,
+    sweep.html and each variant's summary.json and report.html."""
+    options = dict(row.options or {})
+    work = folder / "scenario"
+    work.mkdir(parents=True)
+    try:
+        entry, applied, _own = prepare_inputs(session, row, revision, work)
+    except InputError as exc:
+        raise InputError(relocate(exc.problems, work)) from None
+    job.update(session, phase="preparing", applied_leave=applied)
+    session.commit()
+    limit = options.get("time_limit_s") or limits.get("default_time_limit_s")
+    if limit is not None:
+        limit = min(float(limit), float(limits["max_time_limit_s"]))
+    sweep_file(work / SWEEP_FILE, entry, options["sweep"], limit)
+    os.chdir(work)  # the outputs name files as the planner uploaded them
+    plan = load_sweep(Path(SWEEP_FILE))
+    prepared = prepare_variants(plan)
+    last = [0.0]
+
+    def progress(p: SweepProgress) -> None:
+        now = time.monotonic()
+        if p.row is None and now - last[0] < 0.5:
+            return
+        last[0] = now
+        try:
+            job.set(
+                phase=f"{p.done} of {p.total} variants done"[:40],
+                message=f"{p.done} of {p.total} done, {p.running} running, {p.failed} failed"
+                + (f", {p.skipped} kept" if p.skipped else ""),
+            )
+        except Superseded:
+            os._exit(0)  # cancelled or taken over: stop now (Ray's processes share our fate)
+
+    out = folder / "out"
+    result = run_sweep(
+        plan,
+        out,
+        ray_address=limits.get("ray_address"),
+        jobs=options.get("jobs"),
+        workers=options.get("workers") or limits.get("solver_workers"),
+        on_progress=progress,
+        prepared=prepared,
+    )
+    keep = ("sweep.csv", "sweep.html")
+    artifacts = [
+        a
+        for a in _artifacts(out)
+        if a.name in keep or a.name.endswith(("/summary.json", "/report.html"))
+    ]
+    solved = [r for r in result.rows if r.solved]
+    front = [r.variant for r in result.rows if r.pareto]
+    summary: dict[str, Any] = {
+        "variants": len(result.rows),
+        "solved": len(solved),
+        "failed": {r.variant: r.reason or r.status for r in result.rows if not r.solved},
+        "front": front,
+        "wall_time_s": round(result.wall_time_s, 2),
+        "cluster": result.cluster,
+        "parallel": result.parallel,
+        "workers": result.workers,
+    }
+    with session_scope(job.factory) as s2:
+        job.update(s2, phase="storing")
+        s2.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job.job_id))
+        for a in artifacts:
+            a.job_id = job.job_id
+            s2.add(a)
+        done = s2.get(JobRow, job.job_id)
+        assert done is not None
+        done.status = JobStatus.finished.value
+        done.phase = "finished"
+        done.finished_at = utcnow()
+        done.summary = _finite(summary)
+        done.message = (
+            f"{len(solved)} of {len(result.rows)} variants solved, "
+            f"{len(front)} on the front, in {result.wall_time_s:.1f} s"
+        )
+        append_history(done, f"finished: {done.message}")
 
 
 def _fetch(session: Session, job_id: str, folder: Path, names: Sequence[str]) -> None:

@@ -31,6 +31,7 @@ from api.pipeline.outcome import evaluate, options_for, solve_prepared
 from api.pipeline.prepare import Prepared, build
 from api.reports import atomic_dir, tables, write_outputs
 from api.scenario.loader import load_scenario
+from api.scenario.models import LoadedScenario
 from api.scenario.yamlsrc import Tree, display_path
 from api.sweep.pareto import mark_front
 from api.sweep.report import write_sweep_csv, write_sweep_html
@@ -45,6 +46,7 @@ __all__ = [
     "SweepOutcome",
     "SweepProgress",
     "TaskResult",
+    "check_variants",
     "fairness_spread",
     "prepare_variant",
     "prepare_variants",
@@ -92,7 +94,10 @@ class TaskResult:
 # --------------------------------------------------------------------------- preparing
 def prepare_variant(plan: SweepPlan, v: Variant) -> Prepared:
     """The base scenario with a variant's edits, loaded, checked and prepared."""
+    return build(_load_variant(plan, v))
 
+
+def _load_variant(plan: SweepPlan, v: Variant) -> LoadedScenario:
     def edit(tree: Tree) -> list[Problem]:
         problems = apply_edits(tree, v.edits)
         name = tree.root.get("name")
@@ -100,7 +105,34 @@ def prepare_variant(plan: SweepPlan, v: Variant) -> Prepared:
             name.value = f"{name.value} [{v.name}]"
         return problems
 
-    return build(load_scenario(plan.base, edit))
+    return load_scenario(plan.base, edit)
+
+
+def _collect(plan: SweepPlan, v: Variant, exc: InputError, problems: list[Problem]) -> None:
+    for p in exc.problems:
+        # a problem at the sweep file's line is the same for every variant that has the
+        # value; one in the base scenario names the variant that meets it
+        if not p.where.startswith(plan.source):
+            p = Problem(f"variant {v.name}: {p.where}", p.message)
+        if p not in problems:
+            problems.append(p)
+
+
+def check_variants(plan: SweepPlan) -> float:
+    """Load every variant (keys, values and files, no demand); InputError with the problems of
+    all of them. Returns the longest solver time limit of a variant."""
+    problems: list[Problem] = []
+    limit = 0.0
+    for v in plan.variants:
+        try:
+            loaded = _load_variant(plan, v)
+        except InputError as exc:
+            _collect(plan, v, exc, problems)
+            continue
+        limit = max(limit, loaded.scenario.solver.time_limit_seconds)
+    if problems:
+        raise InputError(problems)
+    return limit
 
 
 def prepare_variants(plan: SweepPlan) -> list[Prepared]:
@@ -111,10 +143,7 @@ def prepare_variants(plan: SweepPlan) -> list[Prepared]:
         try:
             out.append(prepare_variant(plan, v))
         except InputError as exc:
-            for p in exc.problems:
-                p = Problem(f"variant {v.name}: {p.where}", p.message)
-                if p.message not in {q.message for q in problems}:
-                    problems.append(p)
+            _collect(plan, v, exc, problems)
     if problems:
         raise InputError(problems)
     return out
@@ -143,14 +172,17 @@ def solve_variant(
     values: dict[str, Any],
     label: str,
     workers: int,
-    crash_marker: str | None = None,
+    crash: tuple[str, int] | None = None,
 ) -> TaskResult:
     """Solve one variant and render its outputs (in a Ray task, or in this process).
-    ``crash_marker`` (tests only): the first attempt creates that file and kills its own
-    process, as a lost worker would; the retry finds the file and solves."""
-    if crash_marker is not None and not os.path.exists(crash_marker):
-        Path(crash_marker).write_text(str(os.getpid()), encoding="utf-8")
-        os.kill(os.getpid(), signal.SIGKILL)
+    ``crash`` (tests only): (counter file, n): the first n attempts count themselves in that
+    file and kill their own process, as a lost worker would."""
+    if crash is not None:
+        counter, kills = Path(crash[0]), crash[1]
+        seen = int(counter.read_text(encoding="utf-8")) if counter.exists() else 0
+        if seen < kills:
+            counter.write_text(str(seen + 1), encoding="utf-8")
+            os.kill(os.getpid(), signal.SIGKILL)
     options = options_for(prepared.scenario, None, workers)
     result = solve_prepared(prepared, options)
     if result.status.value == "invalid":
@@ -259,12 +291,12 @@ def run_sweep(
     workers: int | None = None,
     on_progress: Callable[[SweepProgress], None] | None = None,
     use_ray: bool = True,
-    crash_once: dict[str, str] | None = None,
+    crash: dict[str, tuple[str, int]] | None = None,
     prepared: list[Prepared] | None = None,
 ) -> SweepOutcome:
     """Solve a sweep into ``out_dir`` (kept: a re-run skips what is done). ``use_ray=False``:
-    one variant after another in this process (the sequential baseline). ``crash_once``
-    (tests only): variant -> marker file, see ``solve_variant``."""
+    one variant after another in this process (the sequential baseline). ``crash``
+    (tests only): variant -> (counter file, attempts to kill), see ``solve_variant``."""
     t0 = time.perf_counter()
     if prepared is None:
         prepared = prepare_variants(plan)
@@ -326,7 +358,7 @@ def run_sweep(
                         dict(v.values),
                         label(i),
                         per,
-                        (crash_once or {}).get(v.name),
+                        (crash or {}).get(v.name),
                     )
                     running[ref] = (i, time.monotonic())
                 state["running"] = len(running)

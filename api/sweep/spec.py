@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from api.errors import InputError, Problem
 from api.scenario.loader import describe_error
@@ -45,6 +45,7 @@ __all__ = [
 MAX_VARIANTS = 1000
 """Variants one sweep may have (a cross of four axes of six values is 1,296: split it)."""
 HEADCOUNT = "headcount"
+MAX_HEADCOUNT_CHANGE = 1000
 
 
 class RangeSpec(BaseModel):
@@ -173,14 +174,14 @@ def _check_keys(path: AxisPath) -> None:
     for st in path.steps:
         model = _model(current)
         if model is None:
-            raise ValueError(f"{path.text!r}: {done} has no keys below it (it is a value)")
+            raise ValueError(f"{done} has no keys below it (it is a value)")
         field = model.model_fields.get(st.key)
         if field is None:
             allowed = list(model.model_fields)
             hint = difflib.get_close_matches(st.key, allowed, n=1, cutoff=0.6)
             where = f" in {done}" if done else ""
             raise ValueError(
-                f"{path.text!r}: unknown key {st.key!r}{where}"
+                f"unknown key {st.key!r}{where}"
                 + (f"; did you mean {hint[0]!r}?" if hint else "")
                 + f" (allowed: {', '.join(allowed)})"
             )
@@ -188,13 +189,11 @@ def _check_keys(path: AxisPath) -> None:
         done = f"{done}.{st.key}" if done else st.key
         if st.select is not None:
             if typing.get_origin(current) is not list:
-                raise ValueError(f"{path.text!r}: {done} is not a list; drop the [{st.select}]")
+                raise ValueError(f"{done} is not a list; drop the [{st.select}]")
             current = _unwrap(typing.get_args(current)[0])
             done += f"[{st.select}]"
         elif typing.get_origin(current) is list and st is not path.steps[-1]:
-            raise ValueError(
-                f"{path.text!r}: {done} is a list; pick its items with {st.key}[ID] or {st.key}[*]"
-            )
+            raise ValueError(f"{done} is a list; pick its items with {st.key}[ID] or {st.key}[*]")
 
 
 # --------------------------------------------------------------------------- variants
@@ -236,9 +235,10 @@ def axis_values(spec: list[Any] | RangeSpec) -> list[Any]:
         return spec
     if spec.to < spec.start:
         raise ValueError(f"to ({spec.to:g}) is below from ({spec.start:g})")
-    n = math.floor((spec.to - spec.start) / spec.step + 1e-9) + 1
-    if n > MAX_VARIANTS:
-        raise ValueError(f"{n} values; expected at most {MAX_VARIANTS} (a larger step)")
+    span = (spec.to - spec.start) / spec.step
+    if not math.isfinite(span) or span >= MAX_VARIANTS:
+        raise ValueError(f"more than {MAX_VARIANTS} values; expected fewer (a larger step)")
+    n = math.floor(span + 1e-9) + 1
     whole = all(float(x).is_integer() for x in (spec.start, spec.step))
     out: list[Any] = []
     for k in range(n):
@@ -324,6 +324,8 @@ def _problems(exc: ValidationError, tree: Tree) -> list[Problem]:
             msg = f"unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
             msg += f" (allowed: {', '.join(allowed)})"
         elif len(loc) == 2 and loc[0] == "axes" and e["type"] in ("list_type", "model_type"):
+            if isinstance(e["input"], dict):
+                continue  # a range: its own keys' problems say what is wrong
             msg = f"expected a list of values or {{from, to, step}}, got {e['input']!r}"
         else:
             msg = describe_error(e)
@@ -337,13 +339,16 @@ def load_sweep(path: Path, time_limit_s: float | None = None) -> SweepPlan:
     """Read and check a sweep file and its axes (not the variants' values: those are checked
     when each variant's scenario is prepared); InputError with every problem found."""
     tree = load_tree(path)
-    try:
-        spec = SweepFile.model_validate(tree.root.plain())
-    except ValidationError as exc:
-        raise InputError(_problems(exc, tree)) from None
+    raw = tree.root.plain()
     problems: list[Problem] = []
-    base = path.parent / spec.base
-    if not base.is_file():
+    spec: SweepFile | None = None
+    try:
+        spec = SweepFile.model_validate(raw)
+    except ValidationError as exc:
+        problems += _problems(exc, tree)
+    base_text = raw.get("base")
+    base = path.parent / str(base_text)
+    if isinstance(base_text, str) and base_text and not base.is_file():
         problems.append(
             Problem(tree.where(("base",)), f"file not found: {display_path(base)} (a scenario)")
         )
@@ -351,7 +356,11 @@ def load_sweep(path: Path, time_limit_s: float | None = None) -> SweepPlan:
     fixed: list[Edit] = []
     for section in ("set", "axes"):
         node = tree.root.get(section)
-        for key, values in getattr(spec, section).items():
+        given = raw.get(section)
+        if not isinstance(given, dict):
+            continue
+        checked = getattr(spec, section) if spec is not None else {}
+        for key, values in given.items():
             where = tree.where((section, key))
             line = _line(node, key, tree)
             try:
@@ -359,6 +368,13 @@ def load_sweep(path: Path, time_limit_s: float | None = None) -> SweepPlan:
             except ValueError as exc:
                 problems.append(Problem(where, str(exc)))
                 continue
+            if key in checked:
+                values = checked[key]
+            else:
+                try:  # the file as a whole did not validate; this value may
+                    values = _VALUE[section].validate_python(values)
+                except ValidationError:
+                    continue  # its problem is reported above
             if section == "set":
                 if axis.headcount is not None and not _whole(values):
                     problems.append(Problem(where, f"expected a whole number, got {values!r}"))
@@ -376,7 +392,7 @@ def load_sweep(path: Path, time_limit_s: float | None = None) -> SweepPlan:
                 )
                 continue
             axes.append((axis, expanded, where, path, line))
-    if problems:
+    if problems or spec is None:
         raise InputError(problems)
     limit = time_limit_s or spec.time_limit_seconds
     if limit is not None:
@@ -385,6 +401,12 @@ def load_sweep(path: Path, time_limit_s: float | None = None) -> SweepPlan:
             Edit(parse_path("solver.time_limit_seconds"), limit, where, path, tree.root.line)
         )
     return plan_from(spec.name or path.stem, base, axes, fixed, spec.mode, display_path(path))
+
+
+_VALUE: dict[str, TypeAdapter[Any]] = {
+    "set": TypeAdapter(Any),
+    "axes": TypeAdapter(list[Any] | RangeSpec),
+}
 
 
 def _whole(v: Any) -> bool:
@@ -477,6 +499,8 @@ def _headcount(tree: Tree, e: Edit, contract: str) -> str | None:
         )
         return f"no agent has contract {contract!r} (contracts: {', '.join(contracts)})"
     n = int(e.value)
+    if abs(n) > MAX_HEADCOUNT_CHANGE:
+        return f"expected a change of at most {MAX_HEADCOUNT_CHANGE} agents, got {n}"
     if n < 0:
         if -n > len(of):
             return f"cannot drop {-n} agents of {contract}: it has {len(of)}"
