@@ -66,6 +66,10 @@ OPERATION_IDS = {
     "updateLeave",
     "deleteLeave",
     "leaveImpact",
+    "createSweep",
+    "getSweep",
+    "getSweepTable",
+    "getSweepReport",
 }
 MEETING = b"agent_id,start,end,kind,status\nT2,2026-12-07T13:00,2026-12-07T14:00,meeting,approved\n"
 
