@@ -43,6 +43,12 @@ def _service() -> Any:
     return service_bench.run()
 
 
+def _sweep() -> Any:
+    from benchmarks import sweep_bench
+
+    return sweep_bench.run()
+
+
 def _public() -> Any:
     from benchmarks import public_bench
 
@@ -57,9 +63,11 @@ BENCHMARKS: dict[str, Callable[[], Any]] = {
     "public": _public,
     "service": _service,
     "replan": _replan,
+    "sweep": _sweep,
 }
 DEFAULT = ("erlang", "forecast", "roster", "robust", "replan")
-"""``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``."""
+"""``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``, ``sweep``
+(about 7 minutes) with ``python -m benchmarks.run sweep``."""
 
 
 def main(argv: list[str]) -> int:
