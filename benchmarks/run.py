@@ -67,7 +67,7 @@ BENCHMARKS: dict[str, Callable[[], Any]] = {
 }
 DEFAULT = ("erlang", "forecast", "roster", "robust", "replan")
 """``make bench`` runs these; ``public`` (about an hour) runs with ``make bench-public``, ``sweep``
-(about 7 minutes) with ``python -m benchmarks.run sweep``."""
+(about 20 minutes) with ``python -m benchmarks.run sweep``."""
 
 
 def main(argv: list[str]) -> int:

@@ -89,6 +89,8 @@ class TaskResult:
     summary: dict[str, Any]
     files: dict[str, bytes]
     pid: int
+    task_s: float
+    """Seconds the task took from its start to its return (solve, evaluate, outputs)."""
 
 
 # --------------------------------------------------------------------------- preparing
@@ -177,6 +179,7 @@ def solve_variant(
     """Solve one variant and render its outputs (in a Ray task, or in this process).
     ``crash`` (tests only): (counter file, n): the first n attempts count themselves in that
     file and kill their own process, as a lost worker would."""
+    t0 = time.perf_counter()
     if crash is not None:
         counter, kills = Path(crash[0]), crash[1]
         seen = int(counter.read_text(encoding="utf-8")) if counter.exists() else 0
@@ -200,7 +203,9 @@ def solve_variant(
         for p in sorted(out.rglob("*")):
             if p.is_file():
                 files[p.relative_to(out).as_posix()] = p.read_bytes()
-    return TaskResult(summary=summary, files=files, pid=os.getpid())
+    return TaskResult(
+        summary=summary, files=files, pid=os.getpid(), task_s=time.perf_counter() - t0
+    )
 
 
 def row_of(v: Variant, summary: dict[str, Any], resumed: bool = False) -> Row:
@@ -365,7 +370,7 @@ def run_sweep(
                 report()
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
                 for ref in ready:
-                    i, _started = running.pop(ref)
+                    i, started = running.pop(ref)
                     v = plan.variants[i]
                     try:
                         res: TaskResult = ray.get(ref)
@@ -373,7 +378,11 @@ def run_sweep(
                         finish(i, Row(v.name, dict(v.values), "failed", _failure(exc)))
                         continue
                     _write_files(out_dir / v.name, res.files)
-                    finish(i, row_of(v, res.summary))
+                    row = row_of(v, res.summary)
+                    # Ray's share of this variant's time: from submitting it to its files
+                    # written here, less the task's own time
+                    row.overhead_s = round(time.monotonic() - started - res.task_s, 3)
+                    finish(i, row)
                 now = time.monotonic()
                 for ref, (i, started) in list(running.items()):
                     limit = prepared[i].scenario.solver.time_limit_seconds

@@ -25,6 +25,8 @@ class Row:
     summary: dict[str, Any] = field(default_factory=dict)
     resumed: bool = False
     pareto: bool = False
+    overhead_s: float | None = None
+    """On Ray: the time from submitting the task to its files written, less the task's own."""
 
     @property
     def solved(self) -> bool:
