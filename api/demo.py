@@ -51,6 +51,11 @@ def main() -> int:
     console.print(
         f"Open the report in a browser: [bold]{OUT / 'report.html'}[/bold]", highlight=False
     )
+    console.print(
+        'Or the web workspace: WFM_API_KEYS=\'{"plan-key-1": "planner"}\' .venv/bin/wfm serve, '
+        "then open http://127.0.0.1:8000/ and sign in with plan-key-1 (docs/workspace.md)",
+        highlight=False,
+    )
     return 0 if outcome.result.status.value in ("optimal", "feasible") else 1
 
 

@@ -225,7 +225,7 @@ def _rows(o: Outcome) -> list[AgentRow]:
                 name=a.name,
                 team=a.team,
                 contract=a.contract,
-                skills=tuple(dict.fromkeys(x.split(':')[0] for x in a.skills)),
+                skills=tuple(dict.fromkeys(x.split(":")[0] for x in a.skills)),
                 roles=tuple(a.roles),
                 cells=cells,
                 paid_h=float(r["paid"]),

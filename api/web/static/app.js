@@ -76,7 +76,7 @@
     if (!dialog || !body || typeof dialog.showModal !== "function") return;
     var opener = null;
     grid.addEventListener("click", function (ev) {
-      var a = ev.target.closest("a[data-day]");
+      var a = ev.target.closest("td a");
       if (!a) return;
       ev.preventDefault();
       opener = a;
