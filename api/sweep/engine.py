@@ -254,7 +254,12 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[st
         yield "the Ray session already running"
         return
     if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            raise InputError.one(
+                "--ray", f"cannot connect to a Ray cluster at {address}: {exc}"
+            ) from None
         where = f"Ray cluster at {address}"
     else:
         ray.init(
