@@ -301,5 +301,7 @@ def test_help_lists_the_commands_in_their_order() -> None:
         "solve",
         "replan",
         "compare",
+        "sweep",
+        "pareto",
         "serve",
     ]
