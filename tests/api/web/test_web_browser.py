@@ -108,6 +108,8 @@ class Tab:
         self.context = browser.new_context(
             base_url=base_url, viewport={"width": 1280, "height": 800}, accept_downloads=True
         )
+        # generous waits: a loaded 2-core machine (a solve's worker starting) is slow, not broken
+        self.context.set_default_timeout(60_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -175,7 +177,7 @@ def test_planner_uploads_solves_and_reads_the_roster(tab: Tab, tmp_path: Path) -
     tab.shot("solve-progress")
     # the page polls the job and reloads itself when it ends
     outputs = p.locator("#outputs")
-    outputs.wait_for(state="visible", timeout=60_000)
+    outputs.wait_for(state="visible", timeout=120_000)
     assert p.locator('#progress [data-field="status"]').inner_text() == "finished"
     assert p.locator('#progress [data-field="result"]').inner_text() in ("optimal", "feasible")
     tab.shot("solve")
