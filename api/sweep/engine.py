@@ -263,6 +263,8 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[st
         where = f"Ray cluster at {address}"
     else:
         ray.init(
+            # "local": a new instance even where a stale `ray start` left its address behind
+            address="local",
             num_cpus=num_cpus or os.cpu_count() or 1,
             include_dashboard=False,
             log_to_driver=False,
