@@ -139,6 +139,7 @@ def add_group_blocks(v: Vars) -> None:
                 v.add(work + sum(credit_days) <= cap)
             if kind != "week":
                 continue
+            _add_shift_counts(v, g, bi, min(cap, len(workable) + credited))
             lo = sum(v.inst.agents[a].blocks[bi].min_minutes for a in members)
             hi = sum(v.inst.agents[a].blocks[bi].max_minutes for a in members)
             most = sum(
@@ -156,6 +157,50 @@ def add_group_blocks(v: Vars) -> None:
                 v.add(paid + sum(credit_min) >= lo)
             if hi < most or credit_max:
                 v.add(paid + sum(credit_max) <= hi)
+
+
+def shift_count_range(v: Vars, a: int, bi: int) -> tuple[int, int]:
+    """The fewest and most shifts agent ``a`` can work in week block ``bi``, from its paid
+    minutes and the lengths of its own options there: at least ``ceil(min / longest)``
+    (less what its credited requests could take off the minimum), at most
+    ``floor(max / shortest)``, the working-day cap and its workable days."""
+    p = v.inst.problem
+    prep = v.inst.agents[a]
+    blk = prep.blocks[bi]
+    paid = [v.option(o).paid_minutes for d in blk.days for o in prep.options_by_day.get(d, [])]
+    workable = sum(1 for d in blk.days if prep.options_by_day.get(d))
+    if not paid:
+        return 0, 0
+    credit = sum(
+        round(blk.credit_min * len([d for d in p.leave[li].days() if d in blk.days]))
+        for li in prep.requests
+        if p.leave[li].whole_days and p.leave[li].credited
+    )
+    most = min(blk.max_work_days, workable, blk.max_minutes // max(1, min(paid)))
+    need = max(0, blk.min_minutes - credit)
+    fewest = min(most, -(-need // max(paid))) if need > 0 else 0
+    return fewest, most
+
+
+def _add_shift_counts(v: Vars, g: int, bi: int, cap: int) -> None:
+    """Shifts a group works in a week within the sums of its members' own ranges
+    (``shift_count_range``). The paid-minute sums lose what each agent's integrality keeps:
+    three office agents on 8.5-hour days with 32-40 h each work four days, twelve in all,
+    while 3 x 40 h holds 14 such days (the independent week 7501, whose rounded plan gave them
+    13 and so a third weekday with all three at a lunch forced to noon, over the break cap).
+    A valid cut, so the LP bound stays a bound."""
+    members = v.inst.group_members[g]
+    days = v.inst.agents[members[0]].blocks[bi].days
+    ranges = [shift_count_range(v, a, bi) for a in members]
+    fewest = sum(lo for lo, _ in ranges)
+    most = sum(hi for _, hi in ranges)
+    if fewest <= 0 and most >= cap:
+        return
+    work = sum(group_work(v, g, d) for d in days)
+    if fewest > 0:
+        v.add(work >= fewest)
+    if most < cap:
+        v.add(work <= most)
 
 
 def _options_with_specials(v: Vars, g: int, d: int) -> list[int]:

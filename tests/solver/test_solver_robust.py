@@ -304,3 +304,30 @@ def test_an_lp_too_slow_for_a_plan_still_gets_a_bound_from_pdlp(
     assert bound_only.lp is None and not bound_only.exact
     assert exact.value is not None and bound_only.value is not None
     assert 0 < bound_only.value <= exact.value + 1e-6
+
+
+def test_the_aggregate_keeps_each_agents_own_shift_count() -> None:
+    """Three office agents, 8.5 paid hours a day, 32-40 h: each works exactly four days, twelve
+    in all; the group's minutes alone (3 x 40 h) would hold fourteen. The aggregate, pushed to
+    the most shifts it allows, stops at twelve, and its LP bound stays below the optimum."""
+    from solver.constraints.aggregate import shift_count_range
+
+    problem = _office_week(MONDAY, range(5, 6), agents=3).model_copy(update={"leave": ()})
+    inst = prepare(problem)
+    v = build_aggregate(inst, elastic=False)
+    assert {shift_count_range(v, a, 0) for a in range(3)} == {(4, 4)}
+    shifts = [var for var in v.y_.values()] + [
+        var for var in v.x_.values() if not isinstance(var, int)
+    ]
+    v.model.maximize(sum(shifts))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 10
+    assert solver.solve(v.model) == cp_model.OPTIMAL
+    assert solver.objective_value == 12
+    lp = lp_bound(build_aggregate(inst, elastic=False).model.Proto(), 30, OBJECTIVE_SCALE)
+    exact = solve(problem, SolveOptions(time_limit_s=20, workers=2, seed=0))
+    assert exact.status is SolveStatus.optimal
+    assert lp.value is not None and exact.objective is not None
+    assert lp.value <= exact.objective + 1e-6
