@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import pytest
 from roster_factory import flat_requirement, shift_type, tiny
@@ -192,3 +193,28 @@ def test_the_channel_split_keeps_a_floor_and_every_agent_on_a_channel() -> None:
         assert sum(n for (kk, _c, tt), n in lp.items() if kk == k and tt == t) == 3
         assert lp.get((k, phone, t), 0) >= 2
     assert state_of(inst, chosen, breaks, lp, {}).validation.ok
+
+
+def test_a_large_group_is_given_its_counts_a_part_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eleven agents in parts of three (three parts of 3-4): every count wanted is placed (a
+    part's shares are rounded up and what it leaves goes on to the next), nobody twice."""
+    import solver.disaggregate as D
+
+    monkeypatch.setattr(D, "PART", 3)
+    problem = tiny(days=3, agents=11, required={range(6, 14): 5, range(14, 22): 4})
+    inst = prepare(problem)
+    assert len(inst.group_members) == 1
+    per_day = {0: (5, 4), 1: (4, 4), 2: (5, 3)}
+    target: dict[tuple[int, int], int] = {}
+    for d, (n_early, n_late) in per_day.items():
+        opts = inst.agents[0].options_by_day[d]
+        early = min(opts, key=lambda o: inst.options[o].start)
+        late = max(opts, key=lambda o: inst.options[o].start)
+        target[(0, early)] = n_early
+        target[(0, late)] = n_late
+    out = disaggregate(inst, target, {}, {}, OPTIONS, 5.0)
+    worked = Counter(o for opts in out.values() for o in opts)
+    assert worked == Counter({o: n for (_, o), n in target.items()})
+    assert all(len({inst.options[o].day for o in opts}) == len(opts) for opts in out.values())
