@@ -106,7 +106,6 @@ def add_group_requests(v: Vars) -> None:
 
 def add_group_blocks(v: Vars) -> None:
     """Working days and paid minutes of a group within the sum of its members' bounds."""
-    p = v.inst.problem
     for g, members in enumerate(v.inst.group_members):
         n_blocks = len(v.inst.agents[members[0]].blocks)
         for bi in range(n_blocks):
@@ -120,10 +119,7 @@ def add_group_blocks(v: Vars) -> None:
             for a in members:
                 blk = v.inst.agents[a].blocks[bi]
                 for li in v.inst.agents[a].requests:
-                    lv = p.leave[li]
-                    if not lv.whole_days or not lv.credited:
-                        continue
-                    k = len([d for d in lv.days() if d in days])
+                    k = _credited_days(v, li, days)
                     if k:
                         credited += k
                         credit_days.append(k * v.grant(li))
@@ -164,22 +160,26 @@ def shift_count_range(v: Vars, a: int, bi: int) -> tuple[int, int]:
     minutes and the lengths of its own options there: at least ``ceil(min / longest)``
     (less what its credited requests could take off the minimum), at most
     ``floor(max / shortest)``, the working-day cap and its workable days."""
-    p = v.inst.problem
     prep = v.inst.agents[a]
     blk = prep.blocks[bi]
     paid = [v.option(o).paid_minutes for d in blk.days for o in prep.options_by_day.get(d, [])]
     workable = sum(1 for d in blk.days if prep.options_by_day.get(d))
     if not paid:
         return 0, 0
-    credit = sum(
-        round(blk.credit_min * len([d for d in p.leave[li].days() if d in blk.days]))
-        for li in prep.requests
-        if p.leave[li].whole_days and p.leave[li].credited
-    )
+    credit = sum(round(blk.credit_min * _credited_days(v, li, blk.days)) for li in prep.requests)
     most = min(blk.max_work_days, workable, blk.max_minutes // max(1, min(paid)))
     need = max(0, blk.min_minutes - credit)
     fewest = min(most, -(-need // max(paid))) if need > 0 else 0
     return fewest, most
+
+
+def _credited_days(v: Vars, li: int, days: tuple[int, ...]) -> int:
+    """Days of ``days`` that request ``li`` would credit when granted (0: not credited leave
+    of whole days)."""
+    lv = v.inst.problem.leave[li]
+    if not lv.whole_days or not lv.credited:
+        return 0
+    return len([d for d in lv.days() if d in days])
 
 
 def _add_shift_counts(v: Vars, g: int, bi: int, cap: int) -> None:
