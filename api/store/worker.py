@@ -356,18 +356,8 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
             shutil.copy(work / name, out / "inputs" / name)
     artifacts = _artifacts(out)
     with session_scope(job.factory) as session:
-        job.update(session, phase="storing")
-        session.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job.job_id))
-        for a in artifacts:
-            a.job_id = job.job_id
-            session.add(a)
-        row = session.get(JobRow, job.job_id)
-        assert row is not None
-        row.status = JobStatus.finished.value
-        row.phase = "finished"
-        row.finished_at = utcnow()
+        row = _store_finished(session, job, artifacts, summary)
         row.result_status = result.status.value
-        row.summary = _finite(summary)
         row.best_objective = result.objective
         row.best_bound = result.best_bound
         row.solver_elapsed_s = result.wall_time_s
@@ -455,22 +445,31 @@ def _sweep(
         "workers": result.workers,
     }
     with session_scope(job.factory) as s2:
-        job.update(s2, phase="storing")
-        s2.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job.job_id))
-        for a in artifacts:
-            a.job_id = job.job_id
-            s2.add(a)
-        done = s2.get(JobRow, job.job_id)
-        assert done is not None
-        done.status = JobStatus.finished.value
-        done.phase = "finished"
-        done.finished_at = utcnow()
-        done.summary = _finite(summary)
+        done = _store_finished(s2, job, artifacts, summary)
         done.message = (
             f"{len(solved)} of {len(result.rows)} variants solved, "
             f"{len(front)} on the front, in {result.wall_time_s:.1f} s"
         )
         append_history(done, f"finished: {done.message}")
+
+
+def _store_finished(
+    session: Session, job: _Job, artifacts: Sequence[ArtifactRow], summary: dict[str, Any]
+) -> JobRow:
+    """A finished job's outputs stored (replacing any stored before) and its row marked
+    finished with its summary; returns the row for the kind's own fields."""
+    job.update(session, phase="storing")
+    session.execute(delete(ArtifactRow).where(ArtifactRow.job_id == job.job_id))
+    for a in artifacts:
+        a.job_id = job.job_id
+        session.add(a)
+    row = session.get(JobRow, job.job_id)
+    assert row is not None
+    row.status = JobStatus.finished.value
+    row.phase = "finished"
+    row.finished_at = utcnow()
+    row.summary = _finite(summary)
+    return row
 
 
 def _fetch(session: Session, job_id: str, folder: Path, names: Sequence[str]) -> None:
