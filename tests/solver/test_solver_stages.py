@@ -218,3 +218,45 @@ def test_a_large_group_is_given_its_counts_a_part_at_a_time(
     worked = Counter(o for opts in out.values() for o in opts)
     assert worked == Counter({o: n for (_, o), n in target.items()})
     assert all(len({inst.options[o].day for o in opts}) == len(opts) for opts in out.values())
+
+
+def test_the_parts_are_dealt_the_shifts_their_members_need(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thirteen agents who must each work at least three 8-hour shifts (24-40 h), in parts of
+    three: the plan's 39 shifts are placed without one extra. Rounding each part's share of
+    every count up gave the first parts four shifts a member and left the last ones short of
+    their minimum hours, which they made up with shifts the plan did not have."""
+    import solver.disaggregate as D
+    from solver.schema import Contract
+
+    monkeypatch.setattr(D, "PART", 3)
+    contract = (Contract(id="ft", hours_min=24, hours_max=40),)
+    problem = tiny(days=7, agents=13, contracts=contract)
+    inst = prepare(problem)
+    assert len(inst.group_members) == 1
+    target: dict[tuple[int, int], int] = {}
+    for d in range(7):
+        opts = sorted(inst.agents[0].options_by_day[d], key=lambda o: inst.options[o].start)
+        target[(0, opts[0])] = 3
+        target[(0, opts[-1])] = 3 if d < 4 else 2
+    assert sum(target.values()) == 3 * 13
+    out = disaggregate(inst, target, {}, {}, OPTIONS, 10.0)
+    assert sorted(len(opts) for opts in out.values()) == [3] * 13
+    worked = Counter(o for opts in out.values() for o in opts)
+    assert worked == Counter({o: n for (_, o), n in target.items()})
+
+
+def test_dealing_keeps_every_part_within_one_of_its_share() -> None:
+    import solver.disaggregate as D
+
+    inst = prepare(tiny(days=5, agents=4))
+    opts = [o for d in range(5) for o in inst.agents[0].options_by_day[d]]
+    counts = {(0, o): 1 + i % 4 for i, o in enumerate(opts)}
+    sizes = [12, 12, 13]
+    dealt = D._deal(inst, counts, sizes)
+    for key, n in counts.items():
+        assert sum(d.get(key, 0) for d in dealt) == n
+    total = sum(counts.values())
+    for d, size in zip(dealt, sizes, strict=True):
+        assert abs(sum(d.values()) - total * size / sum(sizes)) < 1
