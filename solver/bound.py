@@ -50,12 +50,15 @@ class AggregateBound:
 
 
 LP_REF_COLUMNS = 110_438
-LP_REF_S = 50.0
-LP_GROWTH = 1.8
-"""HiGHS's interior point on these LPs, measured on the 2-core machine, grows faster than their
-size: 49,980 columns (robustness seed 6, 14 days) in 13.8 s, the 28-day independent month's
-110,438 in 48 s (50.6 s beside other work), 198,128 (robustness seed 5, 28 days of 15-minute
-slots) not in 150 s; ``LP_REF_S x (columns / LP_REF_COLUMNS) ** LP_GROWTH`` follows them."""
+LP_REF_S = 42.0
+LP_GROWTH = 1.5
+"""HiGHS's interior point (no crossover, ``solver.lp``) on these LPs, measured on the 2-core
+machine (AMD EPYC), grows faster than their size: 27,547 columns (robustness seed 16, a week of
+15-minute slots) in 4.0 s, 51,349 (the 50-agent benchmark week) 15.8 s, 109,272 (the 1,000-agent
+week) 34.4 s, the 28-day independent month's 110,438 in 39-41 s, 198,128 (robustness seed 5, 28
+days of 15-minute slots) in 73-75 s; ``LP_REF_S x (columns / LP_REF_COLUMNS) ** LP_GROWTH``
+follows them (with crossover they took about twice as long: 98 s at 1,000 agents, seed 5 not in
+150 s)."""
 
 
 def lp_expected(columns: int) -> float:
@@ -63,14 +66,21 @@ def lp_expected(columns: int) -> float:
     return float(LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH)
 
 
-def lp_time(columns: int, time_limit: float, most: float) -> float:
-    """Seconds for HiGHS on an LP of ``columns`` columns: ``time_limit``, or up to ``most`` when
-    the expected time fits there (twice it given: the times scatter around the curve, 27,547
-    columns of a 7-day week of 15-minute slots took 6.2 s against 4.0 expected, its model's
-    building and conversion included); an LP expected to take longer than ``most`` keeps
-    ``time_limit`` (it would not solve, and the time is the roster's)."""
+def lp_time(columns: int, time_limit: float, most: float) -> tuple[float, bool]:
+    """Seconds for HiGHS on an LP of ``columns`` columns, and whether it crosses over to a
+    vertex. Crossover roughly doubles the time (1.2-2.9 times measured) but its point rounds far
+    better: on the 200-agent robustness week 4 the interior point's rounded plan cost 32,852
+    against 11,025 and the roster 4,626 against 3,680. So: with crossover and up to three
+    times the expected time when that fits in ``most``; else without, up to twice the expected
+    time (the 1,000-agent benchmark week: 98 s with crossover, its 90 s missed, 34 s without);
+    an LP expected to take longer than ``most`` keeps ``time_limit``, without crossover (it
+    would not solve, and the time is the roster's)."""
     expected = lp_expected(columns)
-    return min(most, max(time_limit, 2.0 * expected)) if expected <= most else time_limit
+    if 3.0 * expected <= most:
+        return min(most, max(time_limit, 3.0 * expected)), True
+    if expected <= most:
+        return min(most, max(time_limit, 2.0 * expected)), False
+    return time_limit, False
 
 
 def use_pdlp(columns: int, most: float) -> bool:
@@ -154,10 +164,16 @@ def aggregate_bound(
         if usable and lp.x is not None and lp.violation <= PDLP_PLAN_VIOLATION:
             return AggregateBound(value, lp=lp.x, model=v, exact=False)
         return AggregateBound(value, exact=False)
+    crossover = True
     if most is not None:
-        time_limit = lp_time(columns, time_limit, most)
+        time_limit, crossover = lp_time(columns, time_limit, most)
     # the model's building and conversion count against the limit too
-    lp = lp_bound(proto, max(0.5, time_limit - (time.perf_counter() - t0)), OBJECTIVE_SCALE)
+    lp = lp_bound(
+        proto,
+        max(0.5, time_limit - (time.perf_counter() - t0)),
+        OBJECTIVE_SCALE,
+        crossover=crossover,
+    )
     if lp.value is not None:
         return AggregateBound(
             lp=lp.x,

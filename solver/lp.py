@@ -20,13 +20,14 @@ package does not; it is never imported).
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from ortools.pdlp import solve_log_pb2, solvers_pb2
 from ortools.pdlp.python import pdlp
-from scipy.optimize import linprog
+from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse import csr_matrix, vstack
 
 __all__ = ["LpBound", "LpMatrix", "lagrangian", "lp_bound", "lp_matrix", "pdlp_bound"]
@@ -179,9 +180,14 @@ def lp_matrix(proto: Any) -> LpMatrix:
 
 
 def lp_bound(
-    proto: Any, time_limit_s: float = 60.0, scale: float = 1.0, method: str = "highs-ipm"
+    proto: Any,
+    time_limit_s: float = 60.0,
+    scale: float = 1.0,
+    method: str = "highs-ipm",
+    crossover: bool = True,
 ) -> LpBound:
-    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``)."""
+    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``);
+    ``crossover``: the interior point's optimum taken to a vertex (``solver.bound.lp_time``)."""
     t0 = time.perf_counter()
     mat = lp_matrix(proto)
     a, lo_arr, hi_arr, obj, offset = mat.a, mat.rlo, mat.rhi, mat.obj, mat.offset
@@ -196,16 +202,23 @@ def lp_bound(
     if upper.any() or lower.any():
         a_ub = vstack([a[upper], -a[lower]]).tocsr()
         b_ub = np.concatenate([hi_arr[upper], -lo_arr[lower]])
-    res = linprog(
-        obj,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a[eq] if eq.any() else None,
-        b_eq=lo_arr[eq] if eq.any() else None,
-        bounds=np.column_stack([mat.lb, mat.ub]),
-        method=method,
-        options={"time_limit": max(0.1, float(time_limit_s)), "presolve": True},
-    )
+    with warnings.catch_warnings():
+        # scipy passes options it does not know (run_crossover) to HiGHS with a warning
+        warnings.simplefilter("ignore", OptimizeWarning)
+        res = linprog(
+            obj,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=a[eq] if eq.any() else None,
+            b_eq=lo_arr[eq] if eq.any() else None,
+            bounds=np.column_stack([mat.lb, mat.ub]),
+            method=method,
+            options={
+                "time_limit": max(0.1, float(time_limit_s)),
+                "presolve": True,
+                **({"run_crossover": "off"} if method == "highs-ipm" and not crossover else {}),
+            },
+        )
     wall = time.perf_counter() - t0
     if res.status == 0:
         value = (float(res.fun) + offset) / scale

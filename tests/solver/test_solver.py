@@ -86,14 +86,17 @@ def test_bound_gets_a_tenth_of_the_limit_within_5_to_30_s() -> None:
 def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> None:
     from solver.bound import lp_expected, lp_time
 
-    month = 110_438  # the independent month's LP: 48 s here
-    assert 40.0 < lp_expected(month) < 60.0
-    assert lp_time(month, 30.0, 120.0) == pytest.approx(2.0 * lp_expected(month))
-    assert lp_time(month, 12.0, 30.0) == 12.0  # would not solve in 30 s: the tenth only
-    assert lp_time(1_000, 5.0, 75.0) == 5.0  # a small LP keeps its share
-    # time grows faster than the size: 14 s for 49,980 columns, none in 150 s for 198,128
-    assert 8.0 < lp_expected(49_980) < 16.0 and lp_expected(198_128) > 120.0
-    assert lp_time(198_128, 12.0, 36.0) == 12.0
+    month = 110_438  # the independent month's LP: 39-41 s here without crossover
+    assert 35.0 < lp_expected(month) < 50.0
+    # crossover (a vertex, which rounds better) when three times the expected time fits
+    assert lp_time(month, 30.0, 150.0) == (pytest.approx(3.0 * lp_expected(month)), True)
+    # else the interior point alone, with up to twice the expected time
+    assert lp_time(month, 30.0, 120.0) == (pytest.approx(2.0 * lp_expected(month)), False)
+    assert lp_time(month, 12.0, 30.0) == (12.0, False)  # would not solve in 30 s: the tenth only
+    assert lp_time(1_000, 5.0, 75.0) == (5.0, True)  # a small LP keeps its share
+    # time grows faster than the size: 4 s for 27,547 columns, 73-75 s for 198,128
+    assert 3.0 < lp_expected(27_547) < 8.0 and lp_expected(198_128) > 80.0
+    assert lp_time(198_128, 12.0, 36.0) == (12.0, False)
 
 
 @pytest.mark.parametrize("cyclic", [False, True])
