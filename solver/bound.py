@@ -66,17 +66,25 @@ def lp_expected(columns: int) -> float:
     return float(LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH)
 
 
+CROSSOVER_SMALL_S = 10.0
+"""An LP expected to take at most this long crosses over when twice its time fits
+(``lp_time``)."""
+
+
 def lp_time(columns: int, time_limit: float, most: float) -> tuple[float, bool]:
     """Seconds for HiGHS on an LP of ``columns`` columns, and whether it crosses over to a
     vertex. Crossover roughly doubles the time (1.2-2.9 times measured) but its point rounds far
     better: on the 200-agent robustness week 4 the interior point's rounded plan cost 32,852
     against 11,025 and the roster 4,626 against 3,680. So: with crossover and up to three
-    times the expected time when that fits in ``most``; else without, up to twice the expected
+    times the expected time when that fits in ``most``, or twice for a small LP (at most
+    ``CROSSOVER_SMALL_S`` expected, whose crossover costs less: 60-agent weeks of 15-minute
+    slots, 1.5-1.7 times, lost 25-75 % on their rosters from the interior point when 30 s
+    gave them 9 s); else without, up to twice the expected
     time (the 1,000-agent benchmark week: 98 s with crossover, its 90 s missed, 34 s without);
     an LP expected to take longer than ``most`` keeps ``time_limit``, without crossover (it
     would not solve, and the time is the roster's)."""
     expected = lp_expected(columns)
-    if 3.0 * expected <= most:
+    if 3.0 * expected <= most or (2.0 * expected <= most and expected <= CROSSOVER_SMALL_S):
         return min(most, max(time_limit, 3.0 * expected)), True
     if expected <= most:
         return min(most, max(time_limit, 2.0 * expected)), False

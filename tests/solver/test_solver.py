@@ -94,6 +94,10 @@ def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> 
     assert lp_time(month, 30.0, 120.0) == (pytest.approx(2.0 * lp_expected(month)), False)
     assert lp_time(month, 12.0, 30.0) == (12.0, False)  # would not solve in 30 s: the tenth only
     assert lp_time(1_000, 5.0, 75.0) == (5.0, True)  # a small LP keeps its share
+    # a small LP crosses over when twice its time fits: a 60-agent week in 30 s (9 s at most)
+    week = 24_340
+    assert lp_time(week, 5.0, 9.0) == (9.0, True)
+    assert lp_time(109_272, 30.0, 90.0)[1] is False  # 1,000 agents: 98 s with crossover
     # time grows faster than the size: 4 s for 27,547 columns, 73-75 s for 198,128
     assert 3.0 < lp_expected(27_547) < 8.0 and lp_expected(198_128) > 80.0
     assert lp_time(198_128, 12.0, 36.0) == (12.0, False)
