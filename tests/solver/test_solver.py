@@ -103,6 +103,23 @@ def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> 
     assert lp_time(198_128, 12.0, 36.0) == (12.0, False)
 
 
+def test_an_interior_point_is_rounded_only_when_the_lp_is_expected_to_leave_time() -> None:
+    """Without crossover the LP still gives its bound; its interior point goes to the plan only
+    when the LP is expected to take at most half its most (by size, so every run decides the
+    same way)."""
+    from solver.bound import aggregate_bound, lp_expected, lp_time
+
+    inst = prepare(tiny(days=2, agents=4))
+    options = SolveOptions(time_limit_s=10, workers=2, seed=0)
+    columns = len(build_aggregate(inst, elastic=False).model.Proto().variables)
+    most = 1.5 * lp_expected(columns)  # no crossover, and more than half of it expected
+    assert lp_time(columns, 5.0, most)[1] is False
+    tight = aggregate_bound(inst, options, 5.0, most)
+    roomy = aggregate_bound(inst, options, 5.0, 10.0)  # crossover: a vertex, rounded
+    assert tight.value is not None and tight.lp is None
+    assert roomy.lp is not None and roomy.value == pytest.approx(tight.value)
+
+
 @pytest.mark.parametrize("cyclic", [False, True])
 def test_chained_pools_give_the_same_optimum(cyclic: bool) -> None:
     """Agents on shift counted from the slot before (starts - ends) is the same model as the
