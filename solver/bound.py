@@ -66,11 +66,6 @@ def lp_expected(columns: int) -> float:
     return float(LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH)
 
 
-CROSSOVER_SMALL_S = 10.0
-"""An LP expected to take at most this long crosses over when twice its time fits
-(``lp_time``)."""
-
-
 INTERIOR_ROUNDING = 0.5
 """An interior point (no crossover) is rounded into the plan only when the LP is expected
 (``lp_expected``: by its size, so a deterministic solve decides the same way every run) to take
@@ -82,22 +77,32 @@ taken, of 60) left 62 hard-rule slots where the masters' plan was valid."""
 
 def lp_time(columns: int, time_limit: float, most: float) -> tuple[float, bool]:
     """Seconds for HiGHS on an LP of ``columns`` columns, and whether it crosses over to a
-    vertex. Crossover roughly doubles the time (1.2-2.9 times measured) but its point rounds far
-    better: on the 200-agent robustness week 4 the interior point's rounded plan cost 32,852
-    against 11,025 and the roster 4,626 against 3,680. So: with crossover and up to three
-    times the expected time when that fits in ``most``, or twice for a small LP (at most
-    ``CROSSOVER_SMALL_S`` expected, whose crossover costs less: 60-agent weeks of 15-minute
-    slots, 1.5-1.7 times, lost 25-75 % on their rosters from the interior point when 30 s
-    gave them 9 s); else without, up to twice the expected
-    time (the 1,000-agent benchmark week: 98 s with crossover, its 90 s missed, 34 s without);
-    an LP expected to take longer than ``most`` keeps ``time_limit``, without crossover (it
-    would not solve, and the time is the roster's)."""
+    vertex. A vertex rounds far better than the interior point (the 200-agent robustness week
+    4: rounded plan 11,025 against 32,852, roster 3,680 against 4,626; 60-agent weeks lost
+    25-75 %), so an LP expected to solve with crossover within ``most`` (``lp_expected_vertex``)
+    gets it, with up to twice that time, as before; one that is not but is expected to solve
+    without crossover within ``most`` gets the interior point, with up to twice its expected
+    time (crossover took 1.2-2.9 times as long again); else ``time_limit``, without crossover
+    (it would not solve, and the time is the roster's)."""
+    vertex = lp_expected_vertex(columns)
+    if vertex <= most:
+        return min(most, max(time_limit, 2.0 * vertex)), True
     expected = lp_expected(columns)
-    if 3.0 * expected <= most or (2.0 * expected <= most and expected <= CROSSOVER_SMALL_S):
-        return min(most, max(time_limit, 3.0 * expected)), True
     if expected <= most:
         return min(most, max(time_limit, 2.0 * expected)), False
     return time_limit, False
+
+
+def lp_expected_vertex(columns: int) -> float:
+    """Seconds HiGHS is expected to take with crossover (``LP_VERTEX_REF_S``)."""
+    return float(LP_VERTEX_REF_S * (columns / LP_REF_COLUMNS) ** LP_VERTEX_GROWTH)
+
+
+LP_VERTEX_REF_S = 50.0
+LP_VERTEX_GROWTH = 1.8
+"""HiGHS with crossover (the calibration before crossover was made optional): 49,980 columns
+(robustness seed 6) in 13.8 s, the independent month's 110,438 in 48 s; it under-predicts
+some LPs (the 1,000-agent week's 109,272: 98 s), which then miss their time as before."""
 
 
 def use_pdlp(columns: int, most: float) -> bool:

@@ -84,39 +84,36 @@ def test_bound_gets_a_tenth_of_the_limit_within_5_to_30_s() -> None:
 
 
 def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> None:
-    from solver.bound import lp_expected, lp_time
+    from solver.bound import lp_expected, lp_expected_vertex, lp_time
 
-    month = 110_438  # the independent month's LP: 39-41 s here without crossover
-    assert 35.0 < lp_expected(month) < 50.0
-    # crossover (a vertex, which rounds better) when three times the expected time fits
-    assert lp_time(month, 30.0, 150.0) == (pytest.approx(3.0 * lp_expected(month)), True)
-    # else the interior point alone, with up to twice the expected time
-    assert lp_time(month, 30.0, 120.0) == (pytest.approx(2.0 * lp_expected(month)), False)
+    month = 110_438  # the independent month's LP: 48 s with crossover, 39-41 s without
+    assert 35.0 < lp_expected(month) < lp_expected_vertex(month) < 60.0
+    # crossover (a vertex, which rounds better) when expected to solve with it in ``most``
+    assert lp_time(month, 30.0, 120.0) == (pytest.approx(2.0 * lp_expected_vertex(month)), True)
+    # else the interior point, when that is expected to solve in ``most``
+    assert lp_time(month, 30.0, 45.0) == (45.0, False)
     assert lp_time(month, 12.0, 30.0) == (12.0, False)  # would not solve in 30 s: the tenth only
     assert lp_time(1_000, 5.0, 75.0) == (5.0, True)  # a small LP keeps its share
-    # a small LP crosses over when twice its time fits: a 60-agent week in 30 s (9 s at most)
-    week = 24_340
-    assert lp_time(week, 5.0, 9.0) == (9.0, True)
-    assert lp_time(109_272, 30.0, 90.0)[1] is False  # 1,000 agents: 98 s with crossover
     # time grows faster than the size: 4 s for 27,547 columns, 73-75 s for 198,128
     assert 3.0 < lp_expected(27_547) < 8.0 and lp_expected(198_128) > 80.0
     assert lp_time(198_128, 12.0, 36.0) == (12.0, False)
 
 
-def test_an_interior_point_is_rounded_only_when_the_lp_is_expected_to_leave_time() -> None:
+def test_an_interior_point_is_rounded_only_when_the_lp_is_expected_to_leave_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Without crossover the LP still gives its bound; its interior point goes to the plan only
     when the LP is expected to take at most half its most (by size, so every run decides the
     same way)."""
-    from solver.bound import aggregate_bound, lp_expected, lp_time
+    import solver.bound as B
 
     inst = prepare(tiny(days=2, agents=4))
     options = SolveOptions(time_limit_s=10, workers=2, seed=0)
     columns = len(build_aggregate(inst, elastic=False).model.Proto().variables)
-    most = 1.5 * lp_expected(columns)  # no crossover, and more than half of it expected
-    assert lp_time(columns, 5.0, most)[1] is False
-    tight = aggregate_bound(inst, options, 5.0, most)
-    roomy = aggregate_bound(inst, options, 5.0, 10.0)  # crossover: a vertex, rounded
-    assert tight.value is not None and tight.lp is None
+    monkeypatch.setattr(B, "lp_time", lambda columns, limit, most: (5.0, False))
+    tight = B.aggregate_bound(inst, options, 5.0, 1.5 * B.lp_expected(columns))
+    roomy = B.aggregate_bound(inst, options, 5.0, 10.0)
+    assert tight.value is not None and tight.lp is None  # the bound alone
     assert roomy.lp is not None and roomy.value == pytest.approx(tight.value)
 
 
