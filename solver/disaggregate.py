@@ -190,13 +190,12 @@ def _in_parts(
     end = clock_now() + time_limit
     cuts = [len(members) * i // n_parts for i in range(n_parts + 1)]
     dealt = _deal(inst, left, [j - i for i, j in itertools.pairwise(cuts)])
+    later = dict(left)  # what the parts after this one are dealt
     for k, (i, j) in enumerate(itertools.pairwise(cuts)):
         part = members[i:j]
         rest = len(members) - i
-        later: dict[tuple[int, int], int] = defaultdict(int)
-        for d in dealt[k + 1 :]:
-            for key, n in d.items():
-                later[key] += n
+        for key, n in dealt[k].items():
+            later[key] -= n
         share = {key: max(0, n - later[key]) for key, n in left.items()}
         limit = max(0.5, (end - clock_now()) * len(part) / rest)
         got = _in_parts(inst, g, part, share, grants, special, options, limit, needs, size)
