@@ -625,7 +625,6 @@ def _moves(
     # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     state = _role_moves(inst, state, options, time_left, report, tried_roles, 1)
-    state = _everyone_moves(inst, state, options, time_left, report)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke): first only
     # around the broken slots, day by day (small models, so every broken day gets its turn,
@@ -636,6 +635,7 @@ def _moves(
             break
         days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
         state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
+    state = _everyone_moves(inst, state, options, time_left, report)
     # then the other role moves: the whole horizon again, the week and the day around each
     # broken slot
     state = _role_moves(inst, state, options, time_left, report, tried_roles, None)
