@@ -212,12 +212,22 @@ def _move(
         if not (hard_only and rule.id in _COVER_COSTS):
             rule.add(v)
     if hard_only:
-        # without the cover costs, keep the roster as it is wherever the hard rules allow
-        moved = [
-            (1 - var) if o in state.chosen.get(a, []) else var
-            for (a, o), var in v.x_.items()
-            if not isinstance(var, int)
-        ]
+        # without the cover costs, keep the roster as it is wherever the hard rules allow: a
+        # day's shift moved or added costs one, a shift dropped two (its cover is lost; by
+        # shift variables alone a moved start cost two and a dropped shift one, so a repair
+        # dropped shifts where moving them kept the cover)
+        moved: list[Any] = []
+        for a in free:
+            worked = set(state.chosen.get(a, []))
+            for opts in inst.agents[a].options_by_day.values():
+                xs = [v.x_[(a, o)] for o in opts if not isinstance(v.x_.get((a, o), 0), int)]
+                if not xs:
+                    continue
+                kept = [v.x_[(a, o)] for o in opts if o in worked and (a, o) in v.x_]
+                if kept:
+                    moved += [1 - kept[0], 1 - sum(xs)]
+                else:
+                    moved.append(sum(xs))
         if moved:
             v.penalize("moves", "free agents", sum(moved), 1.0, "shifts changed")
     set_objective(v)

@@ -260,3 +260,46 @@ def test_dealing_keeps_every_part_within_one_of_its_share() -> None:
     total = sum(counts.values())
     for d, size in zip(dealt, sizes, strict=True):
         assert abs(sum(d.values()) - total * size / sum(sizes)) < 1
+
+
+def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shifts() -> None:
+    """Three agents start at 08:00 with a lunch fixed four hours in: all three at lunch at
+    noon, where a cap of 30 % lets one go. No placement of the breaks repairs that; moving
+    two of the day's starts (everyone free on the broken day, ``_day_moves``) does, on each
+    day, with every agent still working it."""
+    from solver.greedy import greedy_breaks
+    from solver.refine import _day_moves, _try_breaks
+    from solver.schema import Rules
+
+    lunch = BreakRule(name="lunch", minutes=60, earliest=240, latest=300, paid=False, lunch=True)
+    p = tiny(
+        days=2,
+        agents=3,
+        required={range(8, 20): 2},
+        shift_types=(shift_type("day", 480, latest=600, length=540, breaks=(lunch,)),),
+        rules=Rules(max_on_break_share=0.3),
+    )
+    inst = prepare(p)
+    eight = [
+        next(o.index for o in inst.options if o.day == d and o.start == d * 1440 + 480)
+        for d in range(2)
+    ]
+    chosen = {a: list(eight) for a in range(3)}
+    breaks = greedy_breaks(inst, chosen)
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    broken = {(x.rule, x.slot) for x in state.validation.violations}
+    assert broken == {("break_share", 12), ("break_share", 36)}
+    slots = [12, 36]
+    assert _try_breaks(
+        inst, state, range(2), OPTIONS, lambda: 10.0, None, slots
+    ).validation.violations
+    fixed = _day_moves(inst, state, OPTIONS, lambda: 10.0, None)
+    assert fixed.validation.ok
+    for d in range(2):
+        starts = sorted(
+            inst.options[o].start - d * 1440
+            for a in range(3)
+            for o in fixed.chosen[a]
+            if inst.options[o].day == d
+        )
+        assert len(starts) == 3 and len(set(starts)) >= 2  # every agent still works each day
