@@ -11,13 +11,15 @@ and ``activities.csv`` (its shifts, breaks and channels) and an events file::
       - absence: {agent: A012, from: 2026-12-08T08:00, to: 2026-12-10T00:00}
       - volume: {channel: phone, factor: 1.25, from: 2026-12-08T12:00, to: 2026-12-08T18:00}
       - handle_time: {channel: chat, factor: 1.1, from: 2026-12-08T12:00, to: 2026-12-08T18:00}
+      - pin: {agent: A007, date: 2026-12-09}   # this published shift stays exactly as it is
 
 The scenario is prepared again with the volume and handle-time factors applied before staffing
 (Erlang and deferred work recomputed), each absence becomes approved sick leave, every
 published shift starting before ``frozen_until`` is pinned exactly (unless an absence now
 overlaps it), no other shift may start before it, and every later published shift and day
 off is *kept*: changing one costs ``weights.change`` (three times that within the notice
-period, twice for a day off given up). The solver starts from the published roster and
+period, twice for a day off given up); a pinned shift (the workspace's grid pins them) is
+kept exactly, like a frozen one. The solver starts from the published roster and
 refines it (``solver.solve(start=...)``), so what it changes is what pays for itself.
 """
 
@@ -100,10 +102,16 @@ class Factor(_Span):
     factor: float = Field(gt=0, le=100)
 
 
-EVENT_KINDS: dict[str, type[_Span]] = {
+class Pin(_Spec):
+    agent: str = Field(min_length=1)
+    day: date = Field(alias="date", description="The day whose published shift is kept")
+
+
+EVENT_KINDS: dict[str, type[_Spec]] = {
     "absence": Absence,
     "volume": Factor,
     "handle_time": Factor,
+    "pin": Pin,
 }
 """Each event is a mapping with one of these keys; its value is checked against the model."""
 
@@ -279,6 +287,10 @@ def published_roster(folder: Path, prepared: Prepared) -> list[ShiftAssignment]:
     return out
 
 
+_NOT_DEMAND = ("absence", "pin")
+"""Event kinds that leave the demand as it was."""
+
+
 def _factors(prepared: Prepared, events: EventsFile, where: str) -> DemandFactors:
     s = prepared.scenario
     n = s.n_slots
@@ -286,7 +298,7 @@ def _factors(prepared: Prepared, events: EventsFile, where: str) -> DemandFactor
     problems = []
     channels = {c.id for c in s.channels}
     for i, (kind, spec) in enumerate(events.typed()):
-        if kind == "absence":
+        if kind in _NOT_DEMAND:
             continue
         if spec.channel not in channels:
             problems.append(
@@ -309,7 +321,7 @@ def replan_prepared(
     """The scenario prepared again for the re-plan: demand factors, absences as sick leave,
     the frozen shifts pinned, the later ones and the days off kept (see the module)."""
     s = prepared.scenario
-    if any(kind != "absence" for kind, _ in events.typed()):
+    if any(kind not in _NOT_DEMAND for kind, _ in events.typed()):
         prepared = dataclasses.replace(
             build(prepared.loaded, _factors(prepared, events, where)), notes=prepared.notes
         )
@@ -356,11 +368,43 @@ def replan_prepared(
                     whole_days=whole,
                 )
             )
+    by_day = {(sh.agent_id, sh.day): sh for sh in published}
+    pinned: set[tuple[str, int]] = set()
+    for i, (kind, pin) in enumerate(events.typed()):
+        if kind != "pin":
+            continue
+        at = f"{where} events[{i}].pin"
+        d = (pin.day - s.horizon.start).days
+        if pin.agent not in known:
+            problems.append(Problem(f"{at}.agent", f"unknown agent {pin.agent!r}"))
+        elif not 0 <= d < p.days:
+            problems.append(
+                Problem(
+                    f"{at}.date",
+                    f"{pin.day} is outside the horizon ({s.horizon.start} for "
+                    f"{s.horizon.days} days)",
+                )
+            )
+        elif (pin.agent, d) not in by_day:
+            problems.append(
+                Problem(at, f"{pin.agent} has no published shift on {pin.day:%a %d %b} to pin")
+            )
+        else:
+            held = by_day[(pin.agent, d)]
+            if any(lo < held.end and held.start < hi for lo, hi in absences.get(pin.agent, [])):
+                problems.append(
+                    Problem(
+                        at,
+                        f"{pin.agent}'s pinned shift on {pin.day:%a %d %b} overlaps "
+                        "their absence in the same re-plan",
+                    )
+                )
+            pinned.add((pin.agent, d))
     if problems:
         raise InputError(problems)
     notice = frozen + events.notice_minutes
-    by_day = {(sh.agent_id, sh.day): sh for sh in published}
     pins, kept = [], []
+    n_frozen = 0
     for agent in p.agents:
         for d in range(p.days):
             sh = by_day.get((agent.id, d))
@@ -377,9 +421,10 @@ def replan_prepared(
                 "start": sh.start - d * DAY,
                 "length": sh.length,
             }
-            if sh.start < frozen:
+            if sh.start < frozen or (agent.id, d) in pinned:
                 if not hit:
                     pins.append(Pinned(**shape))
+                    n_frozen += sh.start < frozen
                 continue
             weight = NOTICE_WEIGHT if sh.start < notice else 1.0
             kept.append(KeptShift(**shape, weight=weight))
@@ -397,7 +442,8 @@ def replan_prepared(
         problem=type(p).model_validate(problem.model_dump()),
         notes=(
             *prepared.notes,
-            f"re-plan: {len(pins)} shift(s) frozen before {events.frozen_until:%a %d %b %H:%M}, "
+            f"re-plan: {n_frozen} shift(s) frozen before "
+            f"{events.frozen_until:%a %d %b %H:%M}, {len(pins) - n_frozen} pinned, "
             f"{sum(1 for k in kept if k.shift_type)} published shift(s) and "
             f"{sum(1 for k in kept if not k.shift_type)} day(s) off kept unless worth changing",
         ),

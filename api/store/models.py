@@ -103,7 +103,8 @@ class ReplanRequest(InputModel):
         default_factory=list,
         max_length=1000,
         description='Each one of {"absence": {agent, from, to}}, {"volume": {channel, factor, '
-        'from, to}}, {"handle_time": {channel, factor, from, to}}',
+        'from, to}}, {"handle_time": {channel, factor, from, to}}, {"pin": {agent, date}} (that '
+        "published shift is kept exactly)",
     )
     time_limit_s: float | None = Field(None, gt=0, description="Solver time limit (default 10)")
     workers: int | None = Field(None, ge=1, le=64, description="CP-SAT threads")

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from api.errors import InputError, Problem
+from api.errors import ConflictError, InputError, NotFoundError, Problem
 from api.service.deps import RunnerDep, SessionDep, SettingsDep
 from api.service.routes import scenarios as scenario_api
 from api.service.routes import solves as api
-from api.store.models import JobKind, JobOut, JobStatus, SolveRequest
+from api.store.models import JobKind, JobOut, JobStatus, ReplanRequest, SolveRequest
 from api.web.pages import PREFIX, CsrfChecked, ReaderUser, WebRoute, problems_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -126,6 +126,12 @@ def solve_page(
     comparison = None
     if job.kind == JobKind.compare and job.status == JobStatus.finished:
         comparison = api.comparison(job_id, session, caller, None)
+    changes = None
+    if job.kind == JobKind.solve and job.status == JobStatus.finished:
+        try:  # a re-plan's changes (other solves have none)
+            changes = api.changes(job_id, session, caller, None)
+        except (NotFoundError, ConflictError):
+            changes = None
     return render(
         request,
         "solve.html.j2",
@@ -133,8 +139,62 @@ def solve_page(
         job=job,
         children=children,
         comparison=comparison,
+        changes=changes,
         active_states=ACTIVE,
     )
+
+
+@router.post(f"{PREFIX}/solves/{{job_id}}/replan", name="replan")
+def replan(
+    request: Request,
+    job_id: JobId,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    caller: ReaderUser,
+    _: CsrfChecked,
+    frozen_until: Annotated[str, Form(max_length=40)] = "",
+    pin: Annotated[list[str] | None, Form(max_length=200)] = None,
+    absent_agent: Annotated[str, Form(max_length=64)] = "",
+    absent_from: Annotated[str, Form(max_length=40)] = "",
+    absent_to: Annotated[str, Form(max_length=40)] = "",
+    time_limit_s: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Pin and re-solve from the roster grid: the ticked shifts (``AGENT|YYYY-MM-DD``) are
+    kept exactly, an agent marked unavailable becomes an absence, and the solve is re-planned
+    (``POST /solves/{id}/replan``); the new job's page lists what changed."""
+    api.get_solve(job_id, session, caller)  # 404 first for an unknown id
+    events: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for value in pin or []:
+        agent, sep, day = value.partition("|")
+        if not sep or not agent or not day:
+            problems.append(Problem("pin", f"expected AGENT|YYYY-MM-DD, got {value!r}"))
+        else:
+            events.append({"pin": {"agent": agent, "date": day}})
+    if absent_agent.strip():
+        span = {"agent": absent_agent.strip(), "from": absent_from, "to": absent_to}
+        events.append({"absence": span})
+    elif absent_from.strip() or absent_to.strip():
+        problems.append(Problem("absent_agent", "choose the agent who is unavailable"))
+    if not events and not problems:
+        problems.append(
+            Problem("pin", "tick at least one shift to pin, or mark an agent unavailable")
+        )
+    if problems:
+        raise InputError(problems)
+    try:
+        body = ReplanRequest.model_validate(
+            {
+                "frozen_until": frozen_until.strip() or None,
+                "events": events,
+                "time_limit_s": _number(time_limit_s, "time_limit_s", float),
+            }
+        )
+    except ValidationError as exc:
+        raise _problems(exc) from None
+    job = api.create_replan(job_id, body, session, settings, runner, caller)
+    return RedirectResponse(f"{PREFIX}/solves/{job.id}", status_code=303)
 
 
 @router.get(f"{PREFIX}/solves/{{job_id}}/progress.json", name="solve_progress")

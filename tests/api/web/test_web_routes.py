@@ -13,7 +13,18 @@ from pathlib import Path
 import anyio
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import ADMIN, HR, KEYS, PLANNER, SMALL, scenario_files, settings
+from service_helpers import (
+    ADMIN,
+    HR,
+    KEYS,
+    PLANNER,
+    SMALL,
+    TINY,
+    scenario_files,
+    settings,
+    upload,
+    wait,
+)
 
 from api.errors import PermissionDeniedError
 from api.service.deps import Caller, allows, require
@@ -347,3 +358,57 @@ def test_what_if_problems_are_listed(app_client: TestClient) -> None:
     r = c.post("/ui/what-ifs", data={"csrf": token, "scenario_id": str(sid)})
     assert r.status_code == 422 and "at least one variant" in r.text
     assert signed_in(app_client, "supervisor").get("/ui/what-ifs").status_code == 403
+
+
+# --------------------------------------------------------------------------- pin and re-solve
+def test_pin_and_resolve_from_the_grid(tmp_path: Path) -> None:
+    """The roster grid's pin boxes and the re-plan form: a supervisor pins one shift, marks an
+    agent unavailable and re-solves; the new job's page says what changed, the pinned shift
+    is as it was. An empty form, a malformed pin and an absence without its agent or times
+    are 422 pages naming the field; nothing is queued."""
+    with TestClient(create_app(settings(tmp_path)), base_url=BASE) as client:
+        sid = upload(client, TINY, "tiny.yaml").json()["id"]
+        r = client.post("/solves", json={"scenario_id": sid, "time_limit_s": 5}, headers=ADMIN)
+        job = wait(client, r.json()["id"])
+        assert job["status"] == "finished", job
+        roster = client.get(f"/solves/{job['id']}/roster", headers=ADMIN).json()
+        c = signed_in(client, "supervisor")
+        page = c.get(f"/ui/solves/{job['id']}/roster").text
+        assert 'id="replan-form"' in page and 'name="frozen_until"' in page
+        boxes = re.findall(r'name="pin" value="([^"]+)"', page)
+        assert len(boxes) == len(roster)  # one box per shift
+        keep = roster[0]
+        other = next(r["agent_id"] for r in roster if r["agent_id"] != keep["agent_id"])
+        token = csrf(c, f"/ui/solves/{job['id']}/roster")
+        url = f"/ui/solves/{job['id']}/replan"
+        base = {"csrf": token, "frozen_until": "2026-12-07T00:00", "time_limit_s": "3"}
+        queued = client.get("/solves", headers=ADMIN).json()["total"]
+        for form, where in [
+            (base, "tick at least one shift"),
+            ({**base, "pin": "Z9"}, "expected AGENT|YYYY-MM-DD"),
+            ({**base, "absent_agent": other}, "events[0].absence.from"),
+            ({**base, "absent_from": "2026-12-07T12:00"}, "choose the agent who is unavailable"),
+        ]:
+            r = c.post(url, data=form, follow_redirects=False)
+            assert r.status_code == 422 and where in r.text, (form, r.text[-2000:])
+            assert "Traceback" not in r.text
+        assert client.get("/solves", headers=ADMIN).json()["total"] == queued
+        pin = f"{keep['agent_id']}|{keep['date']}"
+        assert pin in boxes
+        form = {
+            **base,
+            "pin": pin,
+            "absent_agent": other,
+            "absent_from": "2026-12-07T00:00",
+            "absent_to": "2026-12-09T00:00",
+        }
+        r = c.post(url, data=form, follow_redirects=False)
+        assert r.status_code == 303, r.text[-2000:]
+        new_id = r.headers["location"].rsplit("/", 1)[1]
+        done = wait(client, new_id)
+        assert done["status"] == "finished" and done["result"]["status"] in ("optimal", "feasible")
+        after = client.get(f"/solves/{new_id}/roster", headers=ADMIN).json()
+        assert keep in after  # the pinned shift exactly as published
+        assert other not in {r["agent_id"] for r in after}
+        page = c.get(f"/ui/solves/{new_id}").text
+        assert "What the re-plan changed" in page and other in page
