@@ -668,8 +668,6 @@ def _moves(
             state = _better(state, cand, report)
         cand = _move(inst, state, set(range(n)), range(p.days), options, time_left() - 1)
         state = _better(state, cand, report)
-    # role cover: every holder of the role, shifts and breaks together (_role_targets), over
-    # the whole horizon once (on a week it mostly repairs every role slot in a second or two)
     tried_roles: set[tuple[int, str, int, int]] = set()  # (violations, role, first, last day)
     # breaks and channels of each day re-placed with every shift kept (cheap, and it repairs
     # most floors, role cover and break caps that the first placement broke): first only
@@ -681,8 +679,10 @@ def _moves(
             break
         days = range(max(0, d - 1), d + 1)  # the night before reaches into the day
         state = _try_breaks(inst, state, days, options, time_left, report, broken[d])
-    # then each broken day's shifts with everyone free on it, then the role's holders over
-    # the horizon, then everyone over wider windows
+    # then each broken day's shifts with everyone free on it; then role cover: every holder
+    # of the role, shifts and breaks together (_role_targets), over the whole horizon once
+    # (on a week it mostly repairs every role slot in a second or two); then everyone free
+    # over wider windows
     state = _day_moves(inst, state, options, time_left, report)
     state = _role_moves(inst, state, options, time_left, report, tried_roles, 1)
     state = _everyone_moves(inst, state, options, time_left, report)
