@@ -219,6 +219,21 @@ def test_planner_uploads_solves_and_reads_the_roster(tab: Tab, tmp_path: Path) -
     assert p.locator("#under-target caption").is_visible()
     tab.shot("coverage")
 
+    # pin and re-solve: one shift pinned, re-planned in 3 s; the new job lists what changed
+    p.go_back()
+    p.wait_for_url("**/roster*")
+    box = p.locator("#grid input.pin").first
+    pinned = box.get_attribute("value")
+    box.check()
+    p.get_by_label("Time limit (s)").fill("3")
+    tab.shot("replan")
+    p.get_by_role("button", name="Re-solve").click()
+    p.wait_for_url("**/ui/solves/*")
+    p.locator("#outputs").wait_for(state="visible", timeout=120_000)
+    p.reload()
+    assert p.locator("#changes h2").inner_text() == "What the re-plan changed"
+    assert pinned and "|" in pinned
+
 
 def _finished_solve(base_url: str) -> str:
     """A finished solve of the small scenario (the planner's journey leaves one)."""
