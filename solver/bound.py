@@ -63,7 +63,12 @@ follows them (with crossover they took about twice as long: 98 s at 1,000 agents
 
 def lp_expected(columns: int) -> float:
     """Seconds HiGHS is expected to take on an aggregate LP of ``columns`` columns."""
-    return float(LP_REF_S * (columns / LP_REF_COLUMNS) ** LP_GROWTH)
+    return _power_law(columns, LP_REF_S, LP_GROWTH)
+
+
+def _power_law(columns: int, ref_s: float, growth: float) -> float:
+    """``ref_s`` seconds at ``LP_REF_COLUMNS`` columns, growing as the size to ``growth``."""
+    return float(ref_s * (columns / LP_REF_COLUMNS) ** growth)
 
 
 INTERIOR_ROUNDING = 0.5
@@ -95,7 +100,7 @@ def lp_time(columns: int, time_limit: float, most: float) -> tuple[float, bool]:
 
 def lp_expected_vertex(columns: int) -> float:
     """Seconds HiGHS is expected to take with crossover (``LP_VERTEX_REF_S``)."""
-    return float(LP_VERTEX_REF_S * (columns / LP_REF_COLUMNS) ** LP_VERTEX_GROWTH)
+    return _power_law(columns, LP_VERTEX_REF_S, LP_VERTEX_GROWTH)
 
 
 VERTEX_MARGIN = 3.0

@@ -369,6 +369,11 @@ def replan_prepared(
                 )
             )
     by_day = {(sh.agent_id, sh.day): sh for sh in published}
+
+    def absent(sh: ShiftAssignment) -> bool:
+        """Whether one of this re-plan's absences overlaps the published shift."""
+        return any(lo < sh.end and sh.start < hi for lo, hi in absences.get(sh.agent_id, []))
+
     pinned: set[tuple[str, int]] = set()
     for i, (kind, pin) in enumerate(events.typed()):
         if kind != "pin":
@@ -390,8 +395,7 @@ def replan_prepared(
                 Problem(at, f"{pin.agent} has no published shift on {pin.day:%a %d %b} to pin")
             )
         else:
-            held = by_day[(pin.agent, d)]
-            if any(lo < held.end and held.start < hi for lo, hi in absences.get(pin.agent, [])):
+            if absent(by_day[(pin.agent, d)]):
                 problems.append(
                     Problem(
                         at,
@@ -412,7 +416,7 @@ def replan_prepared(
                 if (d + 1) * DAY > frozen:  # a day off not yet begun stays off, if it can
                     kept.append(KeptShift(agent_id=agent.id, day=d, weight=DAY_OFF_WEIGHT))
                 continue
-            hit = any(lo < sh.end and sh.start < hi for lo, hi in absences.get(agent.id, []))
+            hit = absent(sh)
             # the published shift as a pin (the frozen past) or as kept (later)
             shape = {
                 "agent_id": agent.id,
