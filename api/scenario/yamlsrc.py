@@ -161,7 +161,15 @@ def _build(node: yaml.Node, loader: _Loader, file: Path, problems: list[Problem]
         return Node(out, file, line)
     if isinstance(node, yaml.SequenceNode):
         return Node([_build(v, loader, file, problems) for v in node.value], file, line)
-    return Node(loader.construct_object(node, deep=True), file, line)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except ValueError as exc:
+        # a scalar YAML reads as a date or time that is not one (2026-13-01: month 13)
+        problems.append(
+            Problem(f"{display_path(file)}:{line}", f"{node.value!r} is not a valid date: {exc}")
+        )
+        value = node.value
+    return Node(value, file, line)
 
 
 def _read(path: Path, where: str) -> Node:

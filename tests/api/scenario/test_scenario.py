@@ -390,3 +390,14 @@ def test_public_holidays_become_the_problems_holiday_days(tmp_path: Path) -> Non
     )
     assert prepare_scenario(own).problem.holidays == (0,)
     assert prepare_scenario(SMALL).problem.holidays == ()
+
+
+def test_a_date_that_does_not_exist_is_an_error_at_its_line(tmp_path: Path) -> None:
+    """YAML reads 2026-02-30 as a date and fails on it: an error naming the file and line, not
+    a traceback."""
+    f = write(tmp_path / "bad.yaml", "name: x\nhorizon:\n  start: 2026-02-30\n  days: 7\n")
+    with pytest.raises(InputError) as exc:
+        load_tree(f)
+    [problem] = exc.value.problems
+    assert problem.where.endswith("bad.yaml:3")
+    assert "'2026-02-30' is not a valid date" in problem.message
