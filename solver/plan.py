@@ -32,7 +32,7 @@ from solver.options import SolveOptions
 from solver.prep import Instance
 from solver.schema import ChannelKind
 from solver.shifts import ShiftOption
-from solver.units import scaled_weight, shortfall_prices
+from solver.units import scaled_weight
 
 __all__ = ["IntegerPlan", "deferred_plan", "rounded_plan"]
 
@@ -72,20 +72,6 @@ def deferred_plan(inst: Instance, agg: AggregateBound) -> dict[int, list[int]]:
             plan.append(n)
             given += n
         out[c] = plan
-    return out
-
-
-def _late_prices(inst: Instance, agg: AggregateBound) -> dict[tuple[int, int], float]:
-    """(class, slot) -> what one agent of the class fewer on shift than in the LP costs in
-    overdue deferred work (``shortfall_prices`` against ``deferred_plan``), where the LP has
-    the class on a deferred channel in that slot."""
-    p = inst.problem
-    out: dict[tuple[int, int], float] = {}
-    for c, plan in deferred_plan(inst, agg).items():
-        prices = shortfall_prices(p, c, plan)
-        for (k, cc, t), var in agg.model.w_.items():
-            if cc == c and prices[t] > 0 and _value(agg.lp, var) > 1e-6:
-                out[(k, t)] = max(out.get((k, t), 0.0), prices[t])
     return out
 
 
@@ -153,16 +139,12 @@ def _round(
                 lp_on[(k, tt)] = lp_on.get((k, tt), 0.0) + val
     terms = [scaled_weight(pen.weight) * pen.var for pen in v.penalties]
     w = scaled_weight(p.weights.under_cover / 100)  # per hundredth of an agent-slot
-    late = _late_prices(inst, agg)
     for key, variables in on.items():
         target = round(100 * lp_on[key])
-        over = v.model.new_int_var(0, 100 * len(inst.agents), f"over[{key}]")
-        under = v.model.new_int_var(0, 100 * len(inst.agents), f"under[{key}]")
-        v.model.add(100 * sum(variables) - target == over - under)
-        terms.append(w * over)
-        # fewer than the LP where it works a deferred channel: the work waits (at night, to
-        # the morning), priced as the overdue work it leaves
-        terms.append(max(w, scaled_weight(late.get(key, 0.0) / 100)) * under)
+        dev = v.model.new_int_var(0, 100 * len(inst.agents), f"dev[{key}]")
+        v.model.add(dev >= 100 * sum(variables) - target)
+        v.model.add(dev >= target - 100 * sum(variables))
+        terms.append(w * dev)
     rooms: list[tuple[Any, set[int]]] = _break_room(inst, v) + _cover_room(inst, v)
     weight = scaled_weight(100 * p.weights.under_cover)
     terms += [weight * short for short, _ in rooms]

@@ -11,7 +11,6 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from common.enums import ChannelKind
@@ -28,8 +27,6 @@ __all__ = [
     "edf_done_before",
     "edf_overdue",
     "scaled_weight",
-    "shortfall_cost",
-    "shortfall_prices",
     "work_units",
 ]
 
@@ -76,19 +73,6 @@ def edf_overdue(
     done = [0] * len(classes)
     overdue = [0] * n
     idle = [0] * n
-    for t in range(n):
-        idle[t], overdue[t] = _edf_slot(classes, done, t, capacity_units[t])
-    if done_out:
-        return overdue, idle, done
-    return overdue, idle
-
-
-def _edf_slot(
-    classes: Sequence[tuple[Sequence[int], Sequence[int]]], done: list[int], t: int, cap: int
-) -> tuple[int, int]:
-    """Slot ``t`` of ``edf_overdue`` from the units ``done`` so far (updated in place):
-    the capacity left unused and the units overdue at its end."""
-    n = len(classes[0][0]) if classes else 0
 
     def head_due(k: int) -> int:
         """Slot by whose end the next unit of class k is due (n if after the horizon)."""
@@ -103,60 +87,24 @@ def _edf_slot(
                 lo = mid + 1
         return lo
 
-    while cap > 0:
-        ready = [k for k in range(len(classes)) if done[k] < classes[k][0][t]]
-        if not ready:
-            break
-        k = min(ready, key=head_due)
-        due_slot = head_due(k)
-        # serve class k up to the end of its run of units with this same deadline
-        same = classes[k][1][due_slot] if due_slot < n else classes[k][0][t]
-        take = min(cap, classes[k][0][t] - done[k], max(1, same - done[k]))
-        done[k] += take
-        cap -= take
-    return cap, sum(max(0, classes[k][1][t] - done[k]) for k in range(len(classes)))
-
-
-@lru_cache(maxsize=32)
-def shortfall_cost(
-    classes: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...],
-    capacity_units: tuple[int, ...],
-    most: int,
-) -> tuple[int, ...]:
-    """Per slot t: the overdue units x slots that one agent-slot less capacity in t (and the
-    capacity given everywhere else), worked earliest deadline first, adds over the horizon:
-    what an agent short in that slot costs the backlog. Work short in the last slots before a
-    channel closes for the night stays overdue until the morning (robustness seed 17, messages
-    due within half an hour: one agent short at 21:00 cost 16 slots of overdue work, where a
-    flat price counts two). The displaced work is followed until the schedule is the same as
-    with the full capacity again, for at most ``most`` slots; what is still missing then is
-    counted as overdue to the end of the horizon."""
-    n = len(capacity_units)
-    k = len(classes)
-    if n == 0 or k == 0:
-        return tuple([0] * n)
-    base_done: list[tuple[int, ...]] = []
-    base_over: list[int] = []
-    done = [0] * k
     for t in range(n):
-        base_done.append(tuple(done))
-        base_over.append(_edf_slot(classes, done, t, capacity_units[t])[1])
-    base_done.append(tuple(done))
-    out = []
-    for t in range(n):
-        done = list(base_done[t])
-        extra = 0
-        for s in range(t, min(n, t + most)):
-            cap = capacity_units[s] - (WORK_UNITS if s == t else 0)
-            extra += _edf_slot(classes, done, s, max(0, cap))[1] - base_over[s]
-            if tuple(done) == base_done[s + 1]:
+        cap = capacity_units[t]
+        while cap > 0:
+            ready = [k for k in range(len(classes)) if done[k] < classes[k][0][t]]
+            if not ready:
                 break
-        else:
-            s = min(n, t + most) - 1
-            missing = sum(base_done[s + 1]) - sum(done)
-            extra += missing * (n - 1 - s)
-        out.append(extra)
-    return tuple(out)
+            k = min(ready, key=head_due)
+            due_slot = head_due(k)
+            # serve class k up to the end of its run of units with this same deadline
+            same = classes[k][1][due_slot] if due_slot < n else classes[k][0][t]
+            take = min(cap, classes[k][0][t] - done[k], max(1, same - done[k]))
+            done[k] += take
+            cap -= take
+        idle[t] = cap
+        overdue[t] = sum(max(0, classes[k][1][t] - done[k]) for k in range(len(classes)))
+    if done_out:
+        return overdue, idle, done
+    return overdue, idle
 
 
 @dataclass(frozen=True)
@@ -217,25 +165,3 @@ def deferred_done(
         for k, units in enumerate(edf_done_before(classes, cap, before)):
             out[(c, k)] = units
     return out
-
-
-SHORTFALL_DAYS = 2
-"""Days the work displaced by an agent short is followed (``shortfall_cost``)."""
-
-
-def shortfall_prices(problem: RosterProblem, c: int, required: Sequence[int]) -> list[float]:
-    """Per slot, what one agent fewer than ``required`` on deferred channel ``c`` costs in
-    overdue work (objective units), with ``required`` staffed everywhere else."""
-    ch = problem.channels[c]
-    assert ch.deferred is not None
-    classes = tuple(
-        (tuple(a), tuple(d))
-        for a, d in (
-            work_units(arr, due)
-            for arr, due in zip(ch.deferred.arrived, ch.deferred.due, strict=True)
-        )
-    )
-    most = SHORTFALL_DAYS * 1440 // problem.slot_minutes
-    extra = shortfall_cost(classes, tuple(WORK_UNITS * max(0, r) for r in required), most)
-    late = problem.weights.deferred_late / WORK_UNITS
-    return [late * x for x in extra]

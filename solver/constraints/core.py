@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from solver.schema import ChannelKind
 from solver.shifts import slot_range_name
-from solver.units import WORK_UNITS, shortfall_prices, work_units
+from solver.units import WORK_UNITS, work_units
 from solver.variables import Expr, SpecialShift, Vars
 
 LATE_SLOTS = 8  # in a day window, work still overdue at its end counts this many slots more
@@ -225,18 +225,6 @@ def _deferred_as_target(v: Vars, c: int) -> bool:
     return v.deferred_as_target and ch.kind is ChannelKind.deferred and any(v.required(c))
 
 
-def _short_prices(v: Vars, c: int, required: list[int], wu: float) -> list[float]:
-    """Per slot, what an agent short of a deferred channel's plan costs (day models): the
-    overdue work it leaves (``shortfall_prices``, the plan staffed everywhere else), at least
-    an hour of overdue work. Empty for other channels."""
-    p = v.inst.problem
-    ch = p.channels[c]
-    if ch.kind is not ChannelKind.deferred or ch.deferred is None:
-        return []
-    hour = max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
-    return [max(hour, x) for x in shortfall_prices(p, c, required)]
-
-
 def add_coverage(v: Vars) -> None:
     """Soft: per voice/chat channel and slot, under- and over-cover against the requirement;
     idle paid time counts as over-cover."""
@@ -246,11 +234,15 @@ def add_coverage(v: Vars) -> None:
         if ch.kind is ChannelKind.deferred and not _deferred_as_target(v, c):
             continue
         wu, wo = p.channel_weights(ch)
+        # short of a deferred plan, work waits: price it as an hour of overdue work
+        w_short = (
+            wu
+            if ch.kind is not ChannelKind.deferred
+            else max(wu, p.weights.deferred_late * 60 / p.slot_minutes)
+        )
         required = v.required(c)
-        prices = _short_prices(v, c, required, wu)
         for t in v.slots():
             req = required[t]
-            w_short = prices[t] if prices else wu
             cov = v.coverage(c, t)
             if isinstance(cov, int):
                 if req > cov:

@@ -33,7 +33,7 @@ from solver.schema import (
     WorkSegment,
 )
 from solver.solve import bound_time, exact_portfolio, solve
-from solver.units import WORK_UNITS, edf_overdue, shortfall_cost, work_units
+from solver.units import WORK_UNITS, edf_overdue, work_units
 from solver.validate import validate
 
 EXACT = SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=100)
@@ -243,38 +243,6 @@ def test_deferred_work_objective_equals_the_edf_check() -> None:
     assert late == pytest.approx(p.weights.deferred_late * sum(overdue) / WORK_UNITS)
     val = validate(p, list(r.assignments))  # type: ignore[attr-defined]
     assert objective == pytest.approx(val.objective)
-
-
-def test_an_agent_short_before_the_channel_closes_costs_the_night_of_overdue_work() -> None:
-    """``shortfall_cost``: what one agent-slot less in a slot adds to the overdue work, equal
-    to working the whole horizon again with that capacity (brute force), and the night that
-    work then waits when nobody is on the channel until the morning."""
-    # ten units arrive in slot 2, due by its end; nobody works slots 3-5; the morning is 6
-    arrived = [0, 0, 10, 10, 10, 10, 10, 10]
-    due = [0, 0, 10, 10, 10, 10, 10, 10]
-    cap = (0, 0, 10, 0, 0, 0, 10, 10)
-    classes = ((tuple(arrived), tuple(due)),)
-    extra = shortfall_cost(classes, cap, 8)
-    assert extra[2] == 40  # overdue at the end of slots 2, 3, 4 and 5, done in 6
-    assert extra[0] == 0 and extra[6] == 0  # nothing to take away, nothing left to do
-    # against brute force on a day of varied arrivals, two classes, a closed night
-    rng = random.Random(3)
-    n = 48
-    classes2 = []
-    for lag in (1, 4):
-        a, total = [], 0
-        for t in range(n):
-            total += rng.randint(0, 12) if 14 <= t % 24 <= 40 else 0
-            a.append(total)
-        d = [0] * lag + a[: n - lag]
-        classes2.append((tuple(a), tuple(d)))
-    cap2 = tuple(WORK_UNITS * (rng.randint(0, 2) if 16 <= t % 24 <= 42 else 0) for t in range(n))
-    base = sum(edf_overdue(classes2, cap2)[0])
-    got = shortfall_cost(tuple(classes2), cap2, n)
-    for t in range(n):
-        less = list(cap2)
-        less[t] = max(0, less[t] - WORK_UNITS)
-        assert got[t] == sum(edf_overdue(classes2, less)[0]) - base, t
 
 
 # --------------------------------------------------------------------------- validator
