@@ -4,7 +4,7 @@ intervals under target, and the downloads (the HTTP API's own result routes)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -19,7 +19,7 @@ from api.store.db import JobRow
 from api.store.jobs import get_job
 from api.store.models import JobKind, JobStatus
 from api.web.pages import PREFIX, ReaderUser, WebRoute, render
-from api.web.views import RosterView, roster_view
+from api.web.views import RosterView, epoch, roster_view
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -170,7 +170,7 @@ def coverage_page(
     view = _view(request, session, settings, job_id)
     chart = {
         # wall-clock times as seconds since 1970 read as UTC; the page draws them in UTC
-        "x": [_epoch(t) for t in view.slot_starts],
+        "x": [epoch(t) for t in view.slot_starts],
         "interval_s": view.interval_minutes * 60,
         "channels": [
             {
@@ -196,11 +196,6 @@ def coverage_page(
         under=view.under_target(),
         solves=_finished(session),
     )
-
-
-def _epoch(t: datetime) -> int:
-    """A local date-time as seconds since 1970 read as UTC (the charts draw wall-clock time)."""
-    return int(t.replace(tzinfo=UTC).timestamp())
 
 
 def _attachment(response: Response, name: str) -> Response:

@@ -13,8 +13,10 @@ from api.errors import ConflictError, InputError, NotFoundError, Problem
 from api.service.deps import RunnerDep, SessionDep, SettingsDep
 from api.service.routes import scenarios as scenario_api
 from api.service.routes import solves as api
+from api.store.jobs import get_job
 from api.store.models import JobKind, JobOut, JobStatus, ReplanRequest, SolveRequest
 from api.web.pages import PREFIX, CsrfChecked, ReaderUser, WebRoute, problems_of, render
+from api.web.views import RosterView, roster_view, what_if_chart
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -119,13 +121,19 @@ def start_solve(
 
 @router.get(f"{PREFIX}/solves/{{job_id}}", name="solve")
 def solve_page(
-    request: Request, job_id: JobId, session: SessionDep, caller: ReaderUser
+    request: Request,
+    job_id: JobId,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: ReaderUser,
 ) -> Response:
     job = api.get_solve(job_id, session, caller)
     children = [api.get_solve(c, session, caller) for c in job.children]
     comparison = None
+    what_if = None
     if job.kind == JobKind.compare and job.status == JobStatus.finished:
         comparison = api.comparison(job_id, session, caller, None)
+        what_if = what_if_chart(_variant_views(request, session, settings, children))
     changes = None
     if job.kind == JobKind.solve and job.status == JobStatus.finished:
         try:  # a re-plan's changes (other solves have none)
@@ -139,9 +147,27 @@ def solve_page(
         job=job,
         children=children,
         comparison=comparison,
+        what_if=what_if,
         changes=changes,
         active_states=ACTIVE,
     )
+
+
+def _variant_views(
+    request: Request, session: Any, settings: Any, children: list[JobOut]
+) -> list[tuple[str, RosterView]]:
+    """The comparison's finished variants with a roster, as the roster pages see them."""
+    out = []
+    for c in children:
+        if c.status != JobStatus.finished:
+            continue
+        try:
+            view = roster_view(request, session, settings, get_job(session, c.id))
+        except (NotFoundError, ConflictError):
+            continue
+        if view.solved:
+            out.append((c.variant or c.id[:8], view))
+    return out
 
 
 @router.post(f"{PREFIX}/solves/{{job_id}}/replan", name="replan")

@@ -9,7 +9,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -343,3 +343,55 @@ def roster_view(request: Request, session: Session, settings: Settings, job: Job
         while len(cache.items) > CACHE_SIZE:
             cache.items.popitem(last=False)
     return view
+
+
+def epoch(t: datetime) -> int:
+    """A local date-time as seconds since 1970 read as UTC (the charts draw wall-clock time)."""
+    return int(t.replace(tzinfo=UTC).timestamp())
+
+
+VARIANT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def what_if_chart(variants: list[tuple[str, RosterView]]) -> dict[str, Any] | None:
+    """The comparison's charts side by side: per channel, each variant's required and scheduled
+    agents and its projected service level (on-time share for deferred work) per interval, on
+    the first variant's intervals. A variant over other intervals (its overrides changed the
+    horizon) is left out of the charts and named."""
+    if not variants:
+        return None
+    x = variants[0][1].slot_starts
+    kept = [(name, v) for name, v in variants if v.slot_starts == x]
+    left_out = [name for name, v in variants if v.slot_starts != x]
+    ids: list[str] = []
+    for _, v in kept:
+        ids += [c.id for c in v.channels if c.id not in ids]
+    channels = []
+    for cid in ids:
+        series = []
+        kind, target = "", None
+        for i, (name, v) in enumerate(kept):
+            c = next((c for c in v.channels if c.id == cid), None)
+            if c is None:
+                continue
+            kind, target = c.kind, c.target if target is None else target
+            series.append(
+                {
+                    "variant": name,
+                    "colour": VARIANT_COLOURS[i % len(VARIANT_COLOURS)],
+                    "required": c.required,
+                    "scheduled": c.scheduled,
+                    "service_level": c.service_level,
+                    "overall": c.overall,
+                }
+            )
+        channels.append(
+            {
+                "id": cid,
+                "kind": kind,
+                "deferred": kind == ChannelKind.deferred.value,
+                "target": target,
+                "series": series,
+            }
+        )
+    return {"x": [epoch(t) for t in x], "channels": channels, "left_out": left_out}

@@ -234,6 +234,21 @@ def test_planner_uploads_solves_and_reads_the_roster(tab: Tab, tmp_path: Path) -
     assert p.locator("#changes h2").inner_text() == "What the re-plan changed"
     assert pinned and "|" in pinned
 
+    # a what-if: volume +20 % against the base, the variants' charts side by side
+    p.get_by_role("link", name="What-ifs", exact=True).click()
+    p.get_by_label("Time limit per solve, seconds").fill("2")
+    p.locator("#wi-name-0").fill("volume up")
+    p.locator("#wi-volume-0").fill("+20")
+    p.get_by_role("button", name="Run the comparison").click()
+    p.wait_for_url("**/ui/solves/*")
+    p.locator("#outputs").wait_for(state="visible", timeout=120_000)
+    p.reload()
+    assert p.locator("#comparison tbody tr").count() > 3
+    p.locator(".chart canvas").first.wait_for()
+    assert p.locator(".chart .uplot").count() == 6  # 3 channels x 2 charts, both variants in each
+    p.locator("#what-if-charts").scroll_into_view_if_needed()
+    tab.shot("what-ifs")
+
 
 def _finished_solve(base_url: str) -> str:
     """A finished solve of the small scenario (the planner's journey leaves one)."""
