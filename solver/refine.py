@@ -539,11 +539,30 @@ def _role_targets(
     return None
 
 
+def _day_costs(inst: Instance, state: RosterState) -> list[float]:
+    """The roster's cover and deferred-work costs per day (by the slot each is charged in)."""
+    per = slots_per_day(inst)
+    out = [0.0] * inst.problem.days
+    for x in state.validation.penalties:
+        if x.rule_id.startswith(("coverage.", "deferred.")):
+            tail = x.subject.rsplit(":", 1)[-1]
+            if tail.isdigit() and int(tail) // per < len(out):
+                out[int(tail) // per] += x.cost
+    return out
+
+
 def _random_targets(
-    inst: Instance, rng: random.Random, size: int, span: int
+    inst: Instance, rng: random.Random, size: int, span: int, costs: list[float] | None = None
 ) -> tuple[set[int], range]:
+    """Agents and days to free: a random class's agents and others on a random day, or (with
+    ``costs``, every other move) on a day drawn by its cover and deferred-work cost, so the
+    search spends its moves where the roster loses most (work late overnight is charged on
+    the morning after, and the window of two days reaches back to its evening)."""
     p = inst.problem
-    d = rng.randrange(p.days)
+    if costs is not None and sum(costs) > 0 and rng.random() < 0.5:
+        d = rng.choices(range(p.days), weights=costs)[0]
+    else:
+        d = rng.randrange(p.days)
     days = range(max(0, d - span + 1), d + 1)
     k = rng.randrange(len(inst.class_members))
     pool = list(inst.class_members[k])
@@ -712,7 +731,9 @@ def _moves(
                         inst, state, range(dd, dd + 1), options, time_left, report, slots
                     )
         target = _repair_targets(inst, state, rng, size) if state.validation.violations else None
-        free, days = target if target else _random_targets(inst, rng, size, 1 + (fails % 2))
+        free, days = target or _random_targets(
+            inst, rng, size, 1 + (fails % 2), _day_costs(inst, state)
+        )
         cand = _move(inst, state, free, days, options, min(time_left() - 1.0, 6.0))
         if cand is not None and cand.score < state.score:
             state = cand

@@ -173,6 +173,36 @@ def test_the_channel_split_is_optimal_for_the_backlog() -> None:
     assert with_best_channels(inst, greedy).validation.objective == pytest.approx(best)
 
 
+def test_the_search_draws_its_days_by_where_the_roster_loses() -> None:
+    """``_day_costs`` charges each cover and deferred-work penalty to the day of its slot (they
+    add up to those penalties); ``_random_targets`` with those costs draws the costly day
+    about half the time and any day otherwise, from the same seed the same draws."""
+    import random
+
+    from solver.refine import _day_costs, _random_targets
+
+    p = _two_channel_day(2, {range(6, 12): 2, range(12, 14): 1}, (7, 9, 3.0))
+    inst = prepare(p)
+    o = _option(inst, "early")
+    chosen = {0: [o], 1: [o]}
+    breaks: dict[tuple[int, int], list[int]] = {(0, o): [], (1, o): []}
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    costs = _day_costs(inst, state)
+    charged = sum(
+        x.cost
+        for x in state.validation.penalties
+        if x.rule_id.startswith(("coverage.", "deferred."))
+    )
+    assert charged > 0 and sum(costs) == pytest.approx(charged)
+    week = prepare(tiny(days=3, agents=4))
+    fake = [0.0, 0.0, 1.0]  # all the loss on the last day
+    draws = [_random_targets(week, random.Random(s), 2, 1, fake)[1] for s in range(200)]
+    last = sum(1 for d in draws if d.start == 2)
+    assert 110 < last < 160  # 1/2 + 1/2 x 1/3 of the draws: two thirds
+    assert {d.start for d in draws} == {0, 1, 2}  # every day still drawn
+    assert draws == [_random_targets(week, random.Random(s), 2, 1, fake)[1] for s in range(200)]
+
+
 def test_the_channel_split_keeps_a_floor_and_every_agent_on_a_channel() -> None:
     """Three agents, a phone floor of two all morning and message work due early: the split
     keeps two on phone and the third on messages, each agent on one channel every slot."""
