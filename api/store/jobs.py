@@ -49,11 +49,12 @@ from api.store.models import (
     ResultInfo,
     SolveRequest,
     SweepRequest,
+    Variant,
 )
 from api.store.scenarios import check_references, materialize, relocate, scratch
 from api.store.worker import SWEEP_FILE, VARIANT_FILE, sweep_file
 from api.sweep.engine import check_variants
-from api.sweep.spec import load_sweep
+from api.sweep.spec import Edit, apply_edits, load_sweep, parse_path
 
 __all__ = [
     "TERMINAL",
@@ -372,6 +373,55 @@ def check_variant(
             ) from None
 
 
+def headcount_overrides(
+    revision: RevisionRow, v: Variant, index: int, data_dir: Path
+) -> dict[str, Any]:
+    """A variant's overrides with its head-count changes written in: the revision's agents,
+    leave and pinned shifts as inline lists, edited as a sweep's ``headcount[CONTRACT]`` axis
+    edits them (``api.sweep.spec``: the contract's last agents dropped with their leave and
+    pins, or copies of its agents added)."""
+    if not v.headcount:
+        return v.overrides
+    label = f"variants[{index}] ({v.name})"
+    for key in ("agents", "leave", "pinned"):
+        if key in v.overrides:
+            raise InputError.one(
+                f"{label}.overrides.{key}",
+                "a head-count change writes the agents, leave and pinned shifts; give one or the "
+                "other",
+            )
+    problems = [
+        Problem(f"{label}.headcount.{contract}", "expected a change of at least one agent")
+        for contract, n in v.headcount.items()
+        if n == 0
+    ]
+    if problems:
+        raise InputError(problems)
+    edits = tuple(
+        Edit(parse_path(f"headcount[{c}]"), n, f"{label}.headcount.{c}", Path(VARIANT_FILE), 1)
+        for c, n in v.headcount.items()
+    )
+    with scratch(data_dir) as folder:
+        main = materialize(revision, folder)
+        try:
+            s = load_scenario(main, edit=lambda tree: apply_edits(tree, edits)).scenario
+        except InputError as exc:
+            raise InputError(
+                [
+                    Problem(
+                        p.where if p.where.startswith(label) else f"{label}: {p.where}", p.message
+                    )
+                    for p in relocate(exc.problems, folder)
+                ]
+            ) from None
+    return {
+        **v.overrides,
+        "agents": [a.model_dump(mode="json", exclude_none=True) for a in s.agents],
+        "leave": [x.model_dump(mode="json", exclude_none=True) for x in s.leave],
+        "pinned": [x.model_dump(mode="json", exclude_none=True) for x in s.pinned],
+    }
+
+
 def _variant_where(label: str, where: str) -> str:
     """'_what-if.yaml:5 channels[phone]' -> 'variants[0] (name) overrides channels[phone]'."""
     rest = re.sub(rf"^{re.escape(VARIANT_FILE)}(:\d+)?\s*", "", where)
@@ -394,11 +444,13 @@ def submit_compare(
         variants.append(("base", None))
     problems: list[Problem] = []
     for i, v in enumerate(req.variants):
+        edited = v.overrides
         try:
-            check_variant(revision, v.name, v.overrides, i, settings.data_dir)
+            edited = headcount_overrides(revision, v, i, settings.data_dir)
+            check_variant(revision, v.name, edited, i, settings.data_dir)
         except InputError as exc:
             problems += exc.problems
-        variants.append((v.name, v.overrides))
+        variants.append((v.name, edited))
     if problems:
         raise InputError(problems)
     _check_queue(session, settings, len(variants))

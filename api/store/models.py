@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -118,6 +118,14 @@ class Variant(InputModel):
         default_factory=dict,
         description='Keys of a scenario file, e.g. {"channels": [{"id": "phone", "demand": '
         '{"volume_scale": 1.15}}]}',
+    )
+    headcount: dict[str, Annotated[int, Field(ge=-1000, le=1000)]] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Agents added (positive) or dropped (negative) per contract, e.g. "
+        "{'part_time': -2}: the contract's last agents are dropped with their leave and "
+        "pinned shifts; an added agent copies the skills, team and preferences of the "
+        "contract's agents in turn (as a sweep's headcount[CONTRACT] axis)",
     )
 
 

@@ -1,6 +1,7 @@
-"""What-ifs: pick a scenario and up to three variants (volume, service-level target, or an
-overrides snippet), run the comparison job (``POST /compare``); the job's page shows the table
-of deltas and each variant's roster and coverage."""
+"""What-ifs: pick a scenario and up to three variants (volume, service-level target, head count
+of a contract, or an overrides snippet), run the comparison job (``POST /compare``); the job's
+page shows the table of deltas, the variants' charts side by side and each variant's roster and
+coverage."""
 
 from __future__ import annotations
 
@@ -49,10 +50,25 @@ def _variant(form: Any, i: int, channels: list[str], problems: list[Problem]) ->
     target = _percent(_field(form, f"target_{i}"), f"{where} service-level target", problems)
     channel = _field(form, f"channel_{i}")
     snippet = _field(form, f"overrides_{i}")
-    if not (name or volume is not None or target is not None or snippet):
+    contract = _field(form, f"headcount_contract_{i}")
+    change = _field(form, f"headcount_{i}")
+    if not (name or volume is not None or target is not None or snippet or contract or change):
         return None
     if not name:
         problems.append(Problem(f"{where} name", "give the variant a name"))
+    headcount: dict[str, int] = {}
+    if contract or change:
+        try:
+            n = int(change.replace("+", "").replace("−", "-"))
+        except ValueError:
+            problems.append(
+                Problem(f"{where} head count", f"expected a whole number of agents, got {change!r}")
+            )
+            return None
+        if not contract:
+            problems.append(Problem(f"{where} contract", "name the contract whose agents change"))
+            return None
+        headcount = {contract: n}
     overrides: dict[str, Any] = {}
     if snippet:
         if len(snippet) > MAX_SNIPPET:
@@ -97,7 +113,7 @@ def _variant(form: Any, i: int, channels: list[str], problems: list[Problem]) ->
                 item["service_level"] = {"target": round(target / 100.0, 6)}
             items.append(item)
         overrides["channels"] = items
-    return Variant(name=name or f"variant {i + 1}", overrides=overrides)
+    return Variant(name=name or f"variant {i + 1}", overrides=overrides, headcount=headcount)
 
 
 @router.get(f"{PREFIX}/what-ifs", name="what_ifs")

@@ -774,3 +774,59 @@ def test_job_rows_keep_their_history(client: TestClient, tiny: dict[str, Any]) -
         "started",
         "finished:",
     ]
+
+
+def test_a_head_count_what_if_adds_or_drops_agents_of_a_contract(
+    client: TestClient, tiny: dict[str, Any]
+) -> None:
+    """A variant's ``headcount`` writes the revision's agents in with copies added (or the
+    contract's last agents dropped, with their leave); a wrong contract, a change of 0, more
+    agents dropped than the contract has, or agents given both ways are 422 naming the
+    variant's field, and nothing is queued."""
+    sid = tiny["scenario"]["id"]
+
+    def body(*variants: dict[str, Any]) -> dict[str, Any]:
+        return {"scenario_id": sid, "time_limit_s": 2, "variants": list(variants)}
+
+    queued = client.get("/solves", headers=PLANNER).json()["total"]
+    for variant, where, says in [
+        (
+            {"name": "x", "headcount": {"part_time": 1}},
+            "variants[0] (x).headcount.part_time",
+            "no agent has contract 'part_time'",
+        ),
+        (
+            {"name": "x", "headcount": {"full_time": 0}},
+            "variants[0] (x).headcount.full_time",
+            "at least one agent",
+        ),
+        (
+            {"name": "x", "headcount": {"full_time": -5}},
+            "variants[0] (x).headcount.full_time",
+            "cannot drop 5 agents of full_time: it has 4",
+        ),
+        (
+            {"name": "x", "headcount": {"full_time": 1}, "overrides": {"agents": []}},
+            "variants[0] (x).overrides.agents",
+            "give one or the other",
+        ),
+    ]:
+        r = client.post("/compare", json=body(variant), headers=PLANNER)
+        assert r.status_code == 422, r.text
+        problems = r.json()["problems"]
+        assert any(p["where"] == where and says in p["message"] for p in problems), problems
+    assert client.get("/solves", headers=PLANNER).json()["total"] == queued
+    r = client.post(
+        "/compare",
+        json=body(
+            {"name": "two more", "headcount": {"full_time": 2}},
+            {"name": "one less", "headcount": {"full_time": -1}},
+        ),
+        headers=PLANNER,
+    )
+    assert r.status_code == 202, r.text
+    job = wait(client, r.json()["id"])
+    assert job["status"] == "finished", job
+    table = client.get(f"/solves/{job['id']}/comparison", headers=PLANNER).json()
+    rows = {row[0]: row for row in table["rows"]}
+    assert rows["agents_total"][2:5] == ["4", "6", "3"], rows["agents_total"]

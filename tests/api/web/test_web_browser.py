@@ -5,6 +5,7 @@ is saved to docs/screenshots/ (1,280 x 800)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -234,11 +235,14 @@ def test_planner_uploads_solves_and_reads_the_roster(tab: Tab, tmp_path: Path) -
     assert p.locator("#changes h2").inner_text() == "What the re-plan changed"
     assert pinned and "|" in pinned
 
-    # a what-if: volume +20 % against the base, the variants' charts side by side
+    # a what-if: volume +20 % and two part-timers more against the base, the variants' charts
+    # side by side
     p.get_by_role("link", name="What-ifs", exact=True).click()
     p.get_by_label("Time limit per solve, seconds").fill("2")
     p.locator("#wi-name-0").fill("volume up")
     p.locator("#wi-volume-0").fill("+20")
+    p.get_by_label("Head count: contract").first.fill("part_time")
+    p.get_by_label("Agents added (+) or dropped (−)").first.fill("+2")
     p.get_by_role("button", name="Run the comparison").click()
     p.wait_for_url("**/ui/solves/*")
     p.locator("#outputs").wait_for(state="visible", timeout=120_000)
@@ -246,6 +250,13 @@ def test_planner_uploads_solves_and_reads_the_roster(tab: Tab, tmp_path: Path) -
     assert p.locator("#comparison tbody tr").count() > 3
     p.locator(".chart canvas").first.wait_for()
     assert p.locator(".chart .uplot").count() == 6  # 3 channels x 2 charts, both variants in each
+    data = json.loads(p.locator("#what-if-data").text_content() or "{}")
+    base, up = data["channels"][0]["series"]
+    assert (base["variant"], up["variant"]) == ("base", "volume up")
+    assert len(up["scheduled"]) == len(data["x"]) > 0
+    assert sum(up["required"]) > sum(base["required"])  # 20 % more volume needs more agents
+    total = p.locator("#comparison tbody tr", has_text="agents_total").inner_text().split()
+    assert total[1:3] == ["10", "12"]  # two part-timers added
     p.locator("#what-if-charts").scroll_into_view_if_needed()
     tab.shot("what-ifs")
 
