@@ -36,6 +36,7 @@ __all__ = [
     "clean_path",
     "create_scenario",
     "diff_revisions",
+    "file_refs",
     "get_revision",
     "get_scenario",
     "materialize",
@@ -86,7 +87,7 @@ def _count_nodes(node: yaml.Node, limit: int) -> int:
     return seen
 
 
-def _refs(doc: Any) -> Iterator[tuple[str, str]]:
+def file_refs(doc: Any) -> Iterator[tuple[str, str]]:
     """(key path, file name) of every file a scenario document names."""
     if not isinstance(doc, dict):
         return
@@ -151,7 +152,7 @@ def check_references(files: Mapping[str, bytes]) -> list[Problem]:
         doc, found = _scan(path, files[path])
         problems += found
         base = PurePosixPath(path).parent
-        for key, ref in _refs(doc):
+        for key, ref in file_refs(doc):
             target = _resolve(base, ref)
             if target is None or target not in files:
                 problems.append(

@@ -26,7 +26,7 @@ from service_helpers import (
     wait,
 )
 
-from api.errors import PermissionDeniedError
+from api.errors import InputError, PermissionDeniedError
 from api.service.deps import Caller, allows, require
 from api.settings import Role
 from api.web import create_app
@@ -428,3 +428,32 @@ def test_pin_and_resolve_from_the_grid(tmp_path: Path) -> None:
         page = c.get(f"/ui/solves/{new_id}").text
         assert "What the re-plan changed" in page and other in page
         assert "what-if-data" not in page  # the what-if charts are a comparison's
+
+
+def test_a_solve_from_the_command_line_is_published_to_the_workspace(tmp_path: Path) -> None:
+    """``make demo``'s step: a scenario solved into a folder (``wfm solve``'s outputs and
+    ``result.json``) stored as a finished solve (``api.store.publish``); the workspace opens
+    its roster and coverage, the API its roster, the scenario with every file it names. A
+    folder without a result is refused by name, and nothing is stored."""
+    from api.cli.roster import solve_to_folder
+    from api.store.publish import publish_solve
+
+    out = tmp_path / "out"
+    outcome, _ = solve_to_folder(TINY / "tiny.yaml", out, 3.0, quiet=True)
+    data = tmp_path / "data"
+    with pytest.raises(InputError, match="not a solve's outputs"):
+        publish_solve(settings(data), TINY / "tiny.yaml", out)
+    (out / "result.json").write_text(outcome.result.model_dump_json(), encoding="utf-8")
+    job_id = publish_solve(settings(data), TINY / "tiny.yaml", out)
+    with TestClient(create_app(settings(data), run_jobs=False), base_url=BASE) as client:
+        job = client.get(f"/solves/{job_id}", headers=ADMIN).json()
+        assert job["status"] == "finished" and job["result"]["status"] in ("optimal", "feasible")
+        scenario = client.get(f"/scenarios/{job['scenario_id']}", headers=ADMIN).json()
+        assert scenario["name"] == "tiny-test"
+        roster = client.get(f"/solves/{job_id}/roster", headers=ADMIN).json()
+        assert len(roster) == len(outcome.result.assignments) > 0
+        c = signed_in(client, "supervisor")
+        page = c.get(f"/ui/solves/{job_id}/roster")
+        assert page.status_code == 200 and "T1" in page.text
+        assert c.get(f"/ui/solves/{job_id}/coverage").status_code == 200
+        assert client.get("/solves", headers=ADMIN).json()["total"] == 1
