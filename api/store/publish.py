@@ -17,7 +17,6 @@ import yaml
 from api.errors import InputError
 from api.settings import Settings
 from api.store.db import (
-    ArtifactRow,
     JobRow,
     append_history,
     make_engine,
@@ -29,7 +28,7 @@ from api.store.db import (
 from api.store.jobs import new_id
 from api.store.models import JobKind, JobStatus
 from api.store.scenarios import create_scenario, file_refs, validate_files
-from api.store.worker import MEDIA
+from api.store.worker import artifacts_of
 from solver.schema import RosterResult
 
 __all__ = ["publish_solve", "scenario_files"]
@@ -94,17 +93,9 @@ def publish_solve(settings: Settings, main: Path, out: Path, role: str = "admin"
             append_history(job, f"published from {out} (solved outside the service)")
             session.add(job)
             session.flush()
-            for path in sorted(out.rglob("*")):
-                if path.is_file():
-                    name = path.relative_to(out).as_posix()
-                    session.add(
-                        ArtifactRow(
-                            job_id=job.id,
-                            name=name,
-                            media_type=MEDIA.get(path.suffix, "text/plain"),
-                            content=path.read_bytes(),
-                        )
-                    )
+            for artifact in artifacts_of(out):
+                artifact.job_id = job.id
+                session.add(artifact)
             return job.id
     finally:
         engine.dispose()

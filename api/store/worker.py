@@ -70,6 +70,7 @@ __all__ = [
     "LEAVE_FILE",
     "SWEEP_FILE",
     "VARIANT_FILE",
+    "artifacts_of",
     "prepare_inputs",
     "run_job",
     "scenario_entry",
@@ -258,7 +259,8 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _artifacts(out: Path) -> list[ArtifactRow]:
+def artifacts_of(out: Path) -> list[ArtifactRow]:
+    """Every file of an output folder as an artifact row (by its path in the folder)."""
     rows = []
     for path in sorted(out.rglob("*")):
         if path.is_file():
@@ -354,7 +356,7 @@ def _solve(job: _Job, folder: Path, limits: dict[str, Any]) -> None:
         if (work / name).exists():
             (out / "inputs").mkdir(exist_ok=True)
             shutil.copy(work / name, out / "inputs" / name)
-    artifacts = _artifacts(out)
+    artifacts = artifacts_of(out)
     with session_scope(job.factory) as session:
         row = _store_finished(session, job, artifacts, summary)
         row.result_status = result.status.value
@@ -429,7 +431,7 @@ def _sweep(
     keep = ("sweep.csv", "sweep.html")
     artifacts = [
         a
-        for a in _artifacts(out)
+        for a in artifacts_of(out)
         if a.name in keep or a.name.endswith(("/summary.json", "/report.html"))
     ]
     solved = [r for r in result.rows if r.solved]
