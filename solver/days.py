@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -112,6 +113,25 @@ def _spread_hint(
     return hint
 
 
+def _held_hint(
+    v: Vars,
+    held: Mapping[int, int],
+    held_breaks: Mapping[tuple[int, int], Sequence[int]],
+    hint: dict[Any, int],
+) -> None:
+    """The decided shifts' breaks as their own model placed them, as the hint (it kept their
+    role cover); their classes hold no one else, so the counts are theirs alone."""
+    counts: dict[tuple[int, int, int, int], int] = defaultdict(int)
+    for a, o in held.items():
+        for b, t in enumerate(held_breaks.get((a, o), ())):
+            counts[(v.inst.agents[a].class_index, o, b, t)] += 1
+    keys = {(k, o) for k, o, _b, _t in counts}
+    for (k, o, b), br in v.br_.items():
+        if (k, o) in keys:
+            for t, var in br.items():
+                hint[var] = counts.get((k, o, b, t), 0)
+
+
 def _complete_hint(v: Vars, hint: dict[Any, int], options: SolveOptions, time_limit: float) -> Any:
     """When the search found nothing in time: fix the decisions to the hint and let CP-SAT fill
     in the rest (channel split, coverage), which is immediate."""
@@ -189,10 +209,14 @@ def solve_day(
     time_limit: float,
     exact: dict[tuple[int, int], int] | None = None,
     deferred_plan: dict[int, list[int]] | None = None,
+    held: Mapping[int, int] | None = None,
+    held_breaks: Mapping[tuple[int, int], Sequence[int]] | None = None,
 ) -> DayResult | None:
     """Choose starts, breaks and channels for day d with the master's family counts
     (``exact``: the starts too, per (group, option); ``deferred_plan``: agents per slot that
-    deferred channels are staffed to, default their level-loaded requirement)."""
+    deferred channels are staffed to, default their level-loaded requirement). ``held``:
+    agent -> option worked on the day, decided (the role holders' weeks, left out of the
+    plan's counts), their breaks placed here, from ``held_breaks`` as a start."""
     model = cp_model.CpModel()
     v = Vars(
         model=model,
@@ -221,10 +245,14 @@ def solve_day(
         for o in opts:
             v.x_[(a, o)] = model.new_bool_var(f"x[{a},{o}]")
         model.add_exactly_one(v.x_[(a, o)] for o in opts)
+    for a, o in (held or {}).items():
+        v.x_[(a, o)] = 1
     v.fixed_shifts = neighbours
     v.deferred_done = deferred_done
     _run_core(v)
     hint = _spread_hint(v, family_counts, exact)
+    if held and held_breaks:
+        _held_hint(v, held, held_breaks, hint)
     out = solve_cp(v, options, time_limit, hint=hint)
     if not out.has_solution:
         out = _complete_hint(v, hint, options, time_limit)
@@ -241,7 +269,7 @@ def solve_day(
         if val:
             res.counts[key] = val
     for (a, o), var in v.x_.items():
-        if _val(out.solver, var):
+        if not isinstance(var, int) and _val(out.solver, var):
             res.special[a] = o
     res.shifts = _shifts_of(v, out.solver)
     res.deferred = _deferred_done(v, out.solver)

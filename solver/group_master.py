@@ -121,6 +121,11 @@ def solve_group_master(
         for (a, d, f), var in special.items():
             if inst.agents[a].group_index in fixed_groups:
                 model.add(var == int(fixed.special.get((a, d)) == f))
+        for li, granted in fixed.grants.items():
+            # their requests as their weeks decided them (a week that took the leave works
+            # a shift less, which the group's hours allow only with the leave's credit)
+            if li in v.grant_ and inst.agent(p.leave[li].agent_id).group_index in fixed_groups:
+                model.add(v.grant_[li] == int(granted))
 
     def group_day(g: int, d: int) -> list[tuple[int, Expr]]:
         """(family, count) terms of group g on day d, special agent-days included."""
@@ -132,6 +137,11 @@ def solve_group_master(
 
     # ------------------------------------------------------------------ weekly group rules
     for g, members in enumerate(inst.group_members):
+        if g in fixed_groups:
+            # weeks planned per agent keep every rule already; summed here on the families'
+            # extremes they may not (the holders' exact weeks turn from a late shift to an
+            # early one that the families' latest end and earliest start forbid)
+            continue
         blocks = inst.agents[members[0]].blocks
         for bi, block in enumerate(blocks):
             terms = [(f, c) for d in block.days for f, c in group_day(g, d)]

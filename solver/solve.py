@@ -29,7 +29,7 @@ from solver.explain import explain
 from solver.extract import chosen_options, extract, granted
 from solver.greedy import greedy_breaks, greedy_channels
 from solver.group_master import solve_group_master
-from solver.holders import MAX_HOLDERS, holders_roster, role_holders
+from solver.holders import MAX_HOLDERS, HoldersWeek, holders_roster, holders_week, role_holders
 from solver.master import Families, MasterPlan, MasterUnknown, families, solve_master
 from solver.model import CpOutcome, build_exact, solve_cp
 from solver.options import SolveOptions
@@ -340,9 +340,11 @@ def _solve_pipeline(
         return state
     bound = state.bound = agg.value
     clock.report("bound", None, bound)
-    # 1. the weekly plan: shifts per group, day and family
+    # 1. the weekly plan: shifts per group, day and family; the role holders' weeks exact
+    # (solver.holders), everyone else planned around them
     phases.start("master")
     fam = families(inst)
+    held: HoldersWeek | None = None
     # the LP's group counts rounded within the group rules, when the LP solved; else the
     # cascade of weekly masters (role holders per agent, then group counts by family)
     exact: dict[tuple[int, int], int] | None = None
@@ -351,7 +353,8 @@ def _solve_pipeline(
     if agg.lp is not None:
         rounded = rounded_plan(inst, agg, options, rounding_time(total, p.days))
         if rounded is not None:
-            plan = _as_master(inst, fam, rounded)
+            held = _holders_first(inst, options, clock, total, rounded)
+            plan = _as_master(inst, fam, rounded, held)
             exact = rounded.counts
             dplan = deferred_plan(inst, agg)
             clock.report("master", rounded.objective, state.bound, "the LP's counts rounded")
@@ -360,8 +363,9 @@ def _solve_pipeline(
     elif not agg.exact:
         clock.report("master", None, state.bound, "PDLP's point too rough to round")
     if plan is None:
+        held = _holders_first(inst, options, clock, total)
         try:
-            plan = _weekly_plan(inst, fam, options, clock, total)
+            plan = _weekly_plan(inst, fam, options, clock, total, held=held)
         except MasterUnknown:
             state.message = "no weekly plan found in the time given"
             return state
@@ -377,7 +381,7 @@ def _solve_pipeline(
     phases.start("days")
     per_day = max(1.0, 0.22 * total / p.days)
     results, failed = _days(
-        inst, fam, plan, options, per_day, exact, dplan, clock, bound, reserve=0.25 * total
+        inst, fam, plan, options, per_day, exact, dplan, clock, bound, 0.25 * total, held
     )
     short = _short(results)
     if short and all(x.startswith(_REPAIRED) for x in short) and _few_holders(inst):
@@ -400,11 +404,15 @@ def _solve_pipeline(
         )
         clock.report("master", None, state.bound, f"the rounded plan {why}: weekly masters")
         try:
-            other = _weekly_plan(inst, fam, options, clock, total, last_resort=failed is not None)
+            other = _weekly_plan(
+                inst, fam, options, clock, total, last_resort=failed is not None, held=held
+            )
         except MasterUnknown:
             other = None
         if other is not None:
-            days2, failed2 = _days(inst, fam, other, options, per_day, None, None, clock, bound)
+            days2, failed2 = _days(
+                inst, fam, other, options, per_day, None, None, clock, bound, held=held
+            )
             if failed2 is None and (
                 failed is not None
                 or (len(_short(days2)), _cost(days2)) < (len(short), _cost(results))
@@ -419,6 +427,8 @@ def _solve_pipeline(
     # spread over their members by a small model per group
     phases.start("disaggregate")
     chosen = _named(inst, fam, plan, results)
+    if held is not None:
+        chosen.update(held.chosen)
     named_groups = {inst.agents[a].group_index for a, _ in plan.assign}
     target: dict[tuple[int, int], int] = defaultdict(int)
     special: dict[int, list[int]] = defaultdict(list)
@@ -613,6 +623,7 @@ def _days(
     clock: _Clock,
     bound: float | None,
     reserve: float = 0.0,
+    held: HoldersWeek | None = None,
 ) -> tuple[dict[int, DayResult], int | None]:
     """The day models, forward (each day sees the shifts of the day before reaching into it),
     and the first day with no plan within its family counts (None: every day has one).
@@ -624,12 +635,30 @@ def _days(
     starts left 7 of 18 phone agents on break at 12:45 and cost 10,718; free starts, no rule
     short and 608)."""
     results: dict[int, DayResult] = {}
+    held_on: dict[int, dict[int, int]] = defaultdict(dict)
+    held_breaks = held.breaks if held is not None else None
+    for a, opts in (held.chosen if held is not None else {}).items():
+        for o in opts:
+            held_on[inst.options[o].day][a] = o
     for d in range(inst.problem.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
         done = done_before(results, inst, window[0])
+        # the role holders' shifts decided (their breaks placed with everyone's)
+        on_day = held_on.get(d, {})
         res = solve_day(
-            inst, fam, plan, d, neighbours, done, options, per_day, exact=exact, deferred_plan=dplan
+            inst,
+            fam,
+            plan,
+            d,
+            neighbours,
+            done,
+            options,
+            per_day,
+            exact=exact,
+            deferred_plan=dplan,
+            held=on_day,
+            held_breaks=held_breaks,
         )
         if (
             exact is not None
@@ -637,7 +666,17 @@ def _days(
             and clock.left - per_day * (inst.problem.days - d + 1) >= reserve
         ):
             free = solve_day(
-                inst, fam, plan, d, neighbours, done, options, per_day, deferred_plan=dplan
+                inst,
+                fam,
+                plan,
+                d,
+                neighbours,
+                done,
+                options,
+                per_day,
+                deferred_plan=dplan,
+                held=on_day,
+                held_breaks=held_breaks,
             )
             if free is not None and (
                 res is None
@@ -659,6 +698,8 @@ def _days(
                 DAY_RETRY * per_day,
                 exact=exact,
                 deferred_plan=dplan,
+                held=on_day,
+                held_breaks=held_breaks,
             )
         if res is None:
             return results, d
@@ -722,16 +763,20 @@ def _weekly_plan(
     clock: _Clock,
     total: float,
     last_resort: bool = True,
+    held: HoldersWeek | None = None,
 ) -> MasterPlan | None:
     """Role holders' weeks first, per agent (role cover hard there, channel floors left to
     everyone), then the group master's family counts for every group with the holders' weeks
     kept. None when the masters' own model has no plan (stricter than the rules, so not a
     proof); raises MasterUnknown when nothing was found in time.
     The plan's ``assign`` names the holders' weeks; the other groups are named after the day
-    models (solver.disaggregate)."""
+    models (solver.disaggregate). With ``held`` (the holders' exact weeks) they are kept as
+    they are and left out of the plan's counts."""
     holders = {prep.index for prep in inst.agents if inst.classes[prep.class_index].roles}
     first: MasterPlan | None = None
-    if holders and inst.problem.roles:
+    if held is not None:
+        first = _held_plan(inst, fam, held)
+    elif holders and inst.problem.roles:
         proven = True
         # a second holder wherever a break may fall, if the holders can; else the relaxation
         # hard (breaks covered as far as possible); else role cover elastic (a roster that
@@ -791,11 +836,16 @@ def _weekly_plan(
     if plan is not None and first is not None:
         plan.assign = dict(first.assign)
         plan.grants.update(first.grants)
+    if plan is not None and held is not None:
+        _hold(inst, plan, held)
     return plan
 
 
-def _as_master(inst: Instance, fam: Families, rounded: IntegerPlan) -> MasterPlan:
-    """An integer plan as the day models read it: family counts per group and day."""
+def _as_master(
+    inst: Instance, fam: Families, rounded: IntegerPlan, held: HoldersWeek | None = None
+) -> MasterPlan:
+    """An integer plan as the day models read it: family counts per group and day (``held``:
+    the holders' weeks, kept out of the counts and named)."""
     plan = MasterPlan(objective=rounded.objective)
     for (g, o), n in rounded.counts.items():
         key = (g, inst.options[o].day, fam.of_option[o])
@@ -804,7 +854,79 @@ def _as_master(inst: Instance, fam: Families, rounded: IntegerPlan) -> MasterPla
         for o in opts:
             plan.special[(a, inst.options[o].day)] = fam.of_option[o]
     plan.grants = dict(rounded.grants)
+    if held is not None:
+        _hold(inst, plan, held)
     return plan
+
+
+def _holders_first(
+    inst: Instance,
+    options: SolveOptions,
+    clock: _Clock,
+    total: float,
+    rounded: IntegerPlan | None = None,
+) -> HoldersWeek | None:
+    """The role holders' weeks from their own exact model (``solver.holders``), close to the
+    rounded plan's holders when there is one; None when there are no (or too many) holders or
+    their role cover does not all hold there (the plans' own role cover, then the repairs)."""
+    if not inst.problem.roles or not _few_holders(inst):
+        return None
+    planned: dict[int, list[int]] | None = None
+    if rounded is not None:
+        groups = {inst.agents[a].group_index for a in role_holders(inst)}
+        planned = defaultdict(list)
+        for (g, o), n in rounded.counts.items():
+            if g in groups:
+                planned[g] += [o] * n
+        for a, opts in rounded.special.items():
+            if inst.agents[a].group_index in groups:
+                planned[inst.agents[a].group_index] += opts
+    held = holders_week(inst, options, max(2.0, HOLDERS_SHARE * total), planned)
+    if held is None or not held.covered:
+        return None
+    clock.report("master", None, None, f"weeks of {len(held.chosen)} role holders")
+    return held
+
+
+HOLDERS_SHARE = 0.08
+"""The share of the limit for the role holders' weeks (``solver.holders.holders_week``): a
+week that keeps the rules took 0.8-3.1 s for 9-20 holders over 7-14 days, the rest goes to
+placing them where the contacts are."""
+
+
+def _held_plan(inst: Instance, fam: Families, held: HoldersWeek) -> MasterPlan:
+    """The holders' weeks as a master plan (their groups' family counts, special days and
+    names), which the group master keeps while it plans the others."""
+    plan = MasterPlan(grants=dict(held.grants))
+    for a, opts in held.chosen.items():
+        prep = inst.agents[a]
+        for o in opts:
+            d, f = inst.options[o].day, fam.of_option[o]
+            if d in prep.special_days:
+                plan.special[(a, d)] = f
+            else:
+                key = (prep.group_index, d, f)
+                plan.counts[key] = plan.counts.get(key, 0) + 1
+                plan.assign[(a, d)] = f
+    return plan
+
+
+def _hold(inst: Instance, plan: MasterPlan, held: HoldersWeek) -> None:
+    """Take the holders out of a plan's counts and special days (the day models see their
+    shifts as constants), and name their weeks (``assign``) so no later step plans them."""
+    groups = {inst.agents[a].group_index for a in held.chosen}
+    plan.counts = {key: n for key, n in plan.counts.items() if key[0] not in groups}
+    plan.special = {key: f for key, f in plan.special.items() if key[0] not in held.chosen}
+    named = _held_plan_assign(inst, held)
+    plan.assign = {key: f for key, f in plan.assign.items() if key[0] not in held.chosen}
+    plan.assign.update(named)
+    plan.grants.update(held.grants)
+
+
+def _held_plan_assign(inst: Instance, held: HoldersWeek) -> dict[tuple[int, int], int]:
+    """(holder, day) -> a marker family for every day of every holder: ``_named`` and the
+    disaggregation then leave their groups alone (their shifts come from ``held``)."""
+    return {(a, d): -1 for a in held.chosen for d in range(inst.problem.days)}
 
 
 def _named(

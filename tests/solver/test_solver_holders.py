@@ -5,10 +5,12 @@ from __future__ import annotations
 from roster_factory import tiny
 
 from solver.greedy import greedy_breaks, greedy_channels
-from solver.holders import holders_roster
+from solver.holders import holders_roster, holders_week
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.refine import state_of
+from solver.solve import solve
+from solver.validate import validate
 from solver.schema import Agent, RoleRequirement
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
@@ -61,3 +63,36 @@ def test_no_holders_or_too_many_give_nothing_to_substitute() -> None:
     breaks = greedy_breaks(inst, chosen)
     state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
     assert holders_roster(inst, state, OPTS, 10) is None
+
+
+def test_the_holders_weeks_planned_first_cover_the_role_on_their_own() -> None:
+    problem = _problem()
+    inst = prepare(problem)
+    week = holders_week(inst, OPTS, 10)
+    assert week is not None and week.covered
+    leads = {a.index for a in inst.agents if a.agent.roles}
+    assert set(week.chosen) == leads
+    # with the others on their first early shift: no role slot open, whatever they do
+    chosen = {
+        a.index: [a.options_by_day[d][0] for d in range(problem.days)]
+        for a in inst.agents
+        if not a.agent.roles
+    }
+    chosen.update(week.chosen)
+    breaks = greedy_breaks(inst, chosen, fixed=week.breaks)
+    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), week.grants)
+    assert not [x for x in state.validation.violations if x.rule == "role_coverage"]
+    for a in leads:  # their breaks as their own model placed them
+        for o in week.chosen[a]:
+            assert state.breaks[(a, o)] == week.breaks[(a, o)]
+
+
+def test_the_pipeline_plans_everyone_around_the_holders_weeks() -> None:
+    problem = _problem()
+    options = SolveOptions(time_limit_s=20, workers=2, seed=0, exact_max_agents=0)
+    messages: list[str] = []
+    result = solve(problem, options, lambda p: messages.append(p.message or ""))
+    assert result.status.value == "feasible", result.message
+    assert "weeks of 2 role holders" in messages
+    check = validate(problem, list(result.assignments))
+    assert not check.violations
