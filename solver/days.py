@@ -9,9 +9,9 @@ neighbouring days that reach into the window enter as constants.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ortools.sat.python import cp_model

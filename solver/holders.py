@@ -20,9 +20,9 @@ rules (``solver.solve``); the refinement then wins the cover back.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from solver.extract import chosen_options, granted, match_breaks
@@ -79,8 +79,9 @@ def holders_roster(
     holders = _eligible(inst)
     if holders is None or time_limit < 1.0:
         return None
-    need, floors = _residual(inst, state, holders)
-    week = _solve_week(inst, holders, need, floors, options, time_limit, priced=False)
+    _, floors = _residual(inst, state, holders)
+    # coverage free: priced, the search chases cover and leaves role slots open (module doc)
+    week = _solve_week(inst, holders, None, options, time_limit, floors, capped=False)
     if week is None:
         return None
     ids = {inst.agents[a].id for a in holders}
@@ -111,38 +112,43 @@ def holders_week(
     planned: Mapping[int, Iterable[int]] | None = None,
 ) -> HoldersWeek | None:
     """The holders' weeks planned first, before anyone else's (``solver.solve``): their exact
-    model with role cover (elastic, so a week comes back even when it cannot all hold), no
-    break cap and a coverage target: where a plan gave them shifts (``planned``: holders'
-    group -> options, one per shift), its holders on shift per slot on their first channel,
-    so that their weeks stay close to what the plan counted on; else each channel's
-    requirement times the holders' share of the agents who can take it. None when there are
-    no holders, too many, or nothing in time.
+    model with role cover (elastic, so a week comes back even when it cannot all hold) and the
+    break cap among themselves. Where a plan gave their groups shifts (``planned``: group ->
+    options, one per shift) each shift more or less than it costs ``STAY_WEIGHT``, so their
+    weeks move from it only for role cover; else their coverage is priced against each
+    channel's requirement times the holders' share of the agents who can take it. None when
+    there are no holders, too many, or nothing in time.
 
     Planned with everyone else, role cover is a relaxation in the plans (family counts,
     breaks spread over their windows) that the day models then miss: three robustness weeks
     (60 agents seeds 22 and 35, 200 agents seed 9) kept 4-13 team-lead slots open after the
-    whole limit, where this model covers every slot in 3-6 s."""
+    whole limit, where this model covers every slot in 1-3 s."""
     holders = _eligible(inst)
     if holders is None or time_limit < 1.0:
         return None
+    t0 = time.perf_counter()
+    if planned is not None:
+        stay = Counter((g, o) for g, opts in planned.items() for o in opts)
+        week = _solve_week(inst, holders, None, options, time_limit, stay=stay)
+        if week is not None and week.covered:
+            return week
+    # a week that keeps the rules first (free coverage: found in seconds, where the priced
+    # model found none in 10 s for 20 holders), then priced from it for the time left
+    left = time_limit - (time.perf_counter() - t0)
+    first = _solve_week(inst, holders, None, options, left, gap=_ONE_SLOT)
+    left = time_limit - (time.perf_counter() - t0)
+    if first is None or left < 1.0 or planned is not None:
+        return first
+    priced = _solve_week(inst, holders, _their_share(inst, holders), options, left, hint=first)
+    return priced if priced is not None and priced.covered >= first.covered else first
+
+
+def _their_share(inst: Instance, holders: set[int]) -> dict[int, list[int]]:
+    """Channel -> each slot's requirement times the holders' share of the agents who can take
+    it (deferred channels: none)."""
     p = inst.problem
     need: dict[int, list[int]] = {}
-    if planned is not None:
-        for c in range(len(p.channels)):
-            need[c] = [0] * p.n_slots
-        for g, opts in planned.items():
-            skills = inst.classes[inst.groups[g].class_index].skills
-            if not skills:
-                continue
-            c = inst.channel_index[skills[0]]
-            for o in opts:
-                for t in inst.options[o].slots:
-                    tt = p.slot_index(t)
-                    if tt is not None:
-                        need[c][tt] += 1
     for c, ch in enumerate(p.channels):
-        if c in need:
-            continue
         if ch.kind is ChannelKind.deferred:
             need[c] = [0] * p.n_slots
             continue
@@ -150,34 +156,8 @@ def holders_week(
         share = sum(1 / len(a.agent.skills) for a in skilled if a.index in holders) / max(
             1e-9, sum(1 / len(a.agent.skills) for a in skilled)
         )
-        need[c] = [int(round(r * share)) for r in ch.required]
-    t0 = time.perf_counter()
-    if planned is not None:
-        # the plan's shifts kept wherever role cover allows (coverage as the plan counted it)
-        stay: dict[tuple[int, int], int] = defaultdict(int)
-        for g, opts in planned.items():
-            for o in opts:
-                stay[(g, o)] += 1
-        week = _solve_week(
-            inst, holders, need, {}, options, time_limit, False, stay=stay, capped=True
-        )
-        if week is not None and week.covered:
-            return week
-    # a week that keeps the rules first (free coverage: found in seconds, where the priced
-    # model found none in 10 s for 20 holders), then priced from it for the time left
-    left = time_limit - (time.perf_counter() - t0)
-    first = _solve_week(
-        inst, holders, need, {}, options, left, priced=False, gap=_ONE_SLOT, capped=True
-    )
-    if first is None:
-        return None
-    left = time_limit - (time.perf_counter() - t0)
-    if left < 1.0 or planned is not None:
-        return first
-    priced = _solve_week(
-        inst, holders, need, {}, options, left, priced=True, hint=first, capped=True
-    )
-    return priced if priced is not None and priced.covered >= first.covered else first
+        need[c] = [round(r * share) for r in ch.required]
+    return need
 
 
 _ONE_SLOT = 0.5 * ELASTIC_WEIGHT * OBJECTIVE_SCALE
@@ -200,22 +180,20 @@ def _eligible(inst: Instance) -> set[int] | None:
 def _solve_week(
     inst: Instance,
     holders: set[int],
-    need: dict[int, list[int]],
-    floors: dict[int, list[int]],
+    need: dict[int, list[int]] | None,
     options: SolveOptions,
     time_limit: float,
-    priced: bool,
+    floors: dict[int, list[int]] | None = None,
     hint: HoldersWeek | None = None,
     stay: Mapping[tuple[int, int], int] | None = None,
     gap: float | None = None,
-    capped: bool = False,
+    capped: bool = True,
 ) -> HoldersWeek | None:
-    """The holders' exact model on their own (channels asking ``need``, floors ``floors``;
-    coverage ``priced`` at the channels' weights, else free) mapped back to the instance;
-    ``hint``: a week to start from; ``stay``: shifts per (group, option) that the holders
-    should work, each one more or less costing ``STAY_WEIGHT``; ``gap``: the search stops
-    this close to its bound (objective units); ``capped``: the break cap among the holders
-    themselves (else none: it concerns everyone)."""
+    """The holders' exact model on their own, mapped back to the instance: channels asking
+    ``need`` at their weights (None: no coverage cost), floors ``floors``; ``hint``: a week to
+    start from; ``stay``: shifts per (group, option) that the holders should work, each one
+    more or less costing ``STAY_WEIGHT``; ``gap``: the search stops this close to its bound
+    (objective units); ``capped``: the break cap among the holders themselves (else none)."""
     p = inst.problem
     ids = {inst.agents[a].id for a in holders}
     leave_of = [li for li, lv in enumerate(p.leave) if lv.agent_id in ids]
@@ -224,9 +202,9 @@ def _solve_week(
             update={
                 "kind": ChannelKind.voice if ch.kind is ChannelKind.deferred else ch.kind,
                 "deferred": None,
-                "required": tuple(need[c]),
-                "min_staff": tuple(floors[c]) if c in floors and any(floors[c]) else (),
-                **({} if priced else {"under_weight": 0.0, "over_weight": 0.0}),
+                "required": tuple(need[c]) if need is not None else (0,) * p.n_slots,
+                "min_staff": tuple(floors[c]) if floors and any(floors.get(c, ())) else (),
+                **({} if need is not None else {"under_weight": 0.0, "over_weight": 0.0}),
             }
         )
         for c, ch in enumerate(p.channels)
@@ -237,7 +215,9 @@ def _solve_week(
             "leave": tuple(p.leave[li] for li in leave_of),
             "channels": channels,
             "shift_cover": (),
-            "rules": p.rules if capped else Rules(**{**p.rules.model_dump(), "max_on_break_share": 1.0}),
+            "rules": p.rules
+            if capped
+            else Rules(**{**p.rules.model_dump(), "max_on_break_share": 1.0}),
         }
     )
     sub_inst = prepare(sub)
@@ -250,9 +230,7 @@ def _solve_week(
         for (a_sub, o_sub), var in v.x_.items():
             so = sub_inst.options[o_sub]
             a = main_of[a_sub]
-            per[(inst.agents[a].group_index, key_of[(so.day, so.type_index, so.start)])].append(
-                var
-            )
+            per[(inst.agents[a].group_index, key_of[(so.day, so.type_index, so.start)])].append(var)
         for key in set(per) | set(stay):
             want, terms = stay.get(key, 0), per.get(key, [])
             dev = v.model.new_int_var(0, max(want, len(terms)), f"stay[{key}]")
@@ -267,11 +245,12 @@ def _solve_week(
         for (a_sub, o_sub), var in v.x_.items():
             if not isinstance(var, int):
                 so = sub_inst.options[o_sub]
-                start[var] = int((main_of[a_sub], key_of[(so.day, so.type_index, so.start)]) in worked)
+                o = key_of[(so.day, so.type_index, so.start)]
+                start[var] = int((main_of[a_sub], o) in worked)
         for li_sub, var in v.grant_.items():
             if not isinstance(var, int):
                 start[var] = int(hint.grants.get(leave_of[li_sub], False))
-    params = {} if gap is None else {"absolute_gap_limit": gap}
+    params: dict[str, Any] = {} if gap is None else {"absolute_gap_limit": gap}
     out = solve_cp(v, options, time_limit, hint=start, **params)
     if not out.has_solution:
         return None
@@ -288,8 +267,7 @@ def _solve_week(
     for li_sub, g in granted(v, out.solver).items():
         week.grants[leave_of[li_sub]] = g
     week.covered = not any(
-        pen.rule_id == "hard.role_coverage" and _val(out.solver, pen.var) > 0
-        for pen in v.penalties
+        pen.rule_id == "hard.role_coverage" and _val(out.solver, pen.var) > 0 for pen in v.penalties
     )
     return week
 
