@@ -20,14 +20,13 @@ rules (``solver.solve``); the refinement then wins the cover back.
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from solver.extract import chosen_options, granted, match_breaks
 from solver.greedy import greedy_channels
-from solver.model import build_exact, set_objective, solve_cp
+from solver.model import build_exact, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance, prepare
 from solver.refine import RosterState, state_of
@@ -105,17 +104,10 @@ class HoldersWeek:
     covered: bool
 
 
-def holders_week(
-    inst: Instance,
-    options: SolveOptions,
-    time_limit: float,
-    planned: Mapping[int, Iterable[int]] | None = None,
-) -> HoldersWeek | None:
-    """The holders' weeks planned first, before anyone else's (``solver.solve``): their exact
-    model with role cover (elastic, so a week comes back even when it cannot all hold) and the
-    break cap among themselves. Where a plan gave their groups shifts (``planned``: group ->
-    options, one per shift) each shift more or less than it costs ``STAY_WEIGHT``, so their
-    weeks move from it only for role cover; else their coverage is priced against each
+def holders_week(inst: Instance, options: SolveOptions, time_limit: float) -> HoldersWeek | None:
+    """The holders' weeks planned first, before anyone else's (``solver.solve``, on the weekly
+    masters' path): their exact model with role cover (elastic, so a week comes back even when
+    it cannot all hold) and the break cap among themselves, their coverage priced against each
     channel's requirement times the holders' share of the agents who can take it. None when
     there are no holders, too many, or nothing in time.
 
@@ -127,17 +119,12 @@ def holders_week(
     if holders is None or time_limit < 1.0:
         return None
     t0 = time.perf_counter()
-    if planned is not None:
-        stay = Counter((g, o) for g, opts in planned.items() for o in opts)
-        week = _solve_week(inst, holders, None, options, time_limit, stay=stay)
-        if week is not None and week.covered:
-            return week
     # a week that keeps the rules first (free coverage: found in seconds, where the priced
     # model found none in 10 s for 20 holders), then priced from it for the time left
     left = time_limit - (time.perf_counter() - t0)
     first = _solve_week(inst, holders, None, options, left, gap=_ONE_SLOT)
     left = time_limit - (time.perf_counter() - t0)
-    if first is None or left < 1.0 or planned is not None:
+    if first is None or left < 1.0:
         return first
     priced = _solve_week(inst, holders, _their_share(inst, holders), options, left, hint=first)
     return priced if priced is not None and priced.covered >= first.covered else first
@@ -185,14 +172,12 @@ def _solve_week(
     time_limit: float,
     floors: dict[int, list[int]] | None = None,
     hint: HoldersWeek | None = None,
-    stay: Mapping[tuple[int, int], int] | None = None,
     gap: float | None = None,
     capped: bool = True,
 ) -> HoldersWeek | None:
     """The holders' exact model on their own, mapped back to the instance: channels asking
     ``need`` at their weights (None: no coverage cost), floors ``floors``; ``hint``: a week to
-    start from; ``stay``: shifts per (group, option) that the holders should work, each one
-    more or less costing ``STAY_WEIGHT``; ``gap``: the search stops this close to its bound
+    start from; ``gap``: the search stops this close to its bound
     (objective units); ``capped``: the break cap among the holders themselves (else none)."""
     p = inst.problem
     ids = {inst.agents[a].id for a in holders}
@@ -225,19 +210,6 @@ def _solve_week(
     # the sub-problem's options are the same shift types on the same horizon: map by key
     key_of = {(o.day, o.type_index, o.start): o.index for o in inst.options}
     main_of = {a.index: inst.agent(a.id).index for a in sub_inst.agents}
-    if stay is not None:
-        per: dict[tuple[int, int], list[Any]] = defaultdict(list)
-        for (a_sub, o_sub), var in v.x_.items():
-            so = sub_inst.options[o_sub]
-            a = main_of[a_sub]
-            per[(inst.agents[a].group_index, key_of[(so.day, so.type_index, so.start)])].append(var)
-        for key in set(per) | set(stay):
-            want, terms = stay.get(key, 0), per.get(key, [])
-            dev = v.model.new_int_var(0, max(want, len(terms)), f"stay[{key}]")
-            v.model.add(dev >= sum(terms) - want)
-            v.model.add(dev >= want - sum(terms))
-            v.penalize("holders.plan", str(key), dev, STAY_WEIGHT)
-        set_objective(v)
     start: dict[Any, int] | None = None
     if hint is not None:
         worked = {(a, o) for a, opts in hint.chosen.items() for o in opts}
@@ -270,12 +242,6 @@ def _solve_week(
         pen.rule_id == "hard.role_coverage" and _val(out.solver, pen.var) > 0 for pen in v.penalties
     )
     return week
-
-
-STAY_WEIGHT = 100.0
-"""Cost of each holder's shift more or less than the plan counted on per (group, option): above
-every soft rule, so their weeks move from the plan only for role cover (a slot short costs the
-elastic weight, 10,000)."""
 
 
 def _val(solver: Any, x: Any) -> int:

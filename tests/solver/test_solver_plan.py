@@ -15,7 +15,7 @@ from solver.master import MasterPlan, families
 from solver.options import SolveOptions
 from solver.plan import deferred_plan, rounded_plan
 from solver.prep import prepare
-from solver.schema import Channel, SolveStatus
+from solver.schema import Agent, Channel, RoleRequirement, SolveStatus
 from solver.solve import solve
 from solver.validate import validate
 
@@ -116,3 +116,39 @@ def test_rounding_keeps_room_for_the_floor_over_the_breaks() -> None:
             on[t] += n
     # lunches fall in 09:00-13:00 (early shifts) and 16:00-20:00 (late ones)
     assert all(on[t] >= 2 for t in (*range(9, 13), *range(16, 20))), str(on[6:22])
+
+
+def test_a_day_model_places_the_breaks_of_decided_shifts_under_role_cover() -> None:
+    # two team leads on the same early shift are decided (their own model planned them) and
+    # left out of the counts; the day places their lunches apart so a lead is always on duty
+    people = (
+        Agent(id="L1", contract="ft", skills=("phone",), roles=("lead",)),
+        Agent(id="L2", contract="ft", skills=("phone",), roles=("lead",)),
+        Agent(id="a0", contract="ft", skills=("phone",)),
+    )
+    morning = tuple(7 <= t < 14 for t in range(24))
+    problem = tiny(
+        days=1, agent_list=people, roles=(RoleRequirement(role="lead", count=1, slots=morning),)
+    )
+    inst = prepare(problem)
+    fam = families(inst)
+    early = next(o for o in inst.options if o.type_index == 0 and o.day == 0)
+    leads = [a.index for a in inst.agents if a.agent.roles]
+    # their own model's lunches together, as a start only
+    lunch = early.break_windows[0][0]
+    res = solve_day(
+        inst,
+        fam,
+        MasterPlan(),
+        0,
+        [],
+        {},
+        OPTS,
+        5,
+        held={a: early.index for a in leads},
+        held_breaks={(a, early.index): [lunch] for a in leads},
+    )
+    assert res is not None and res.short == []
+    assert res.special == {}  # decided, not chosen here
+    starts = sorted(fs.breaks[0] for fs in res.shifts if fs.option == early.index)
+    assert len(starts) == 2 and starts[0] != starts[1]
