@@ -121,8 +121,7 @@ def holders_week(inst: Instance, options: SolveOptions, time_limit: float) -> Ho
     t0 = time.perf_counter()
     # a week that keeps the rules first (free coverage: found in seconds, where the priced
     # model found none in 10 s for 20 holders), then priced from it for the time left
-    left = time_limit - (time.perf_counter() - t0)
-    first = _solve_week(inst, holders, None, options, left, gap=_ONE_SLOT)
+    first = _solve_week(inst, holders, None, options, time_limit, gap=_ONE_SLOT)
     left = time_limit - (time.perf_counter() - t0)
     if first is None or left < 1.0:
         return first
@@ -177,8 +176,8 @@ def _solve_week(
 ) -> HoldersWeek | None:
     """The holders' exact model on their own, mapped back to the instance: channels asking
     ``need`` at their weights (None: no coverage cost), floors ``floors``; ``hint``: a week to
-    start from; ``gap``: the search stops this close to its bound
-    (objective units); ``capped``: the break cap among the holders themselves (else none)."""
+    start from; ``gap``: the search stops this close to its bound (objective units);
+    ``capped``: the break cap among the holders themselves (else none)."""
     p = inst.problem
     ids = {inst.agents[a].id for a in holders}
     leave_of = [li for li, lv in enumerate(p.leave) if lv.agent_id in ids]
