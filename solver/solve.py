@@ -16,6 +16,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from typing import Any
 
@@ -644,8 +645,8 @@ def _days(
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
         done = done_before(results, inst, window[0])
         # the role holders' shifts decided (their breaks placed with everyone's)
-        on_day = held_on.get(d, {})
-        res = solve_day(
+        day = partial(
+            solve_day,
             inst,
             fam,
             plan,
@@ -653,30 +654,17 @@ def _days(
             neighbours,
             done,
             options,
-            per_day,
-            exact=exact,
             deferred_plan=dplan,
-            held=on_day,
+            held=held_on.get(d, {}),
             held_breaks=held_breaks,
         )
+        res = day(per_day, exact=exact)
         if (
             exact is not None
             and (res is None or any(x.startswith(_CAP) for x in res.short))
             and clock.left - per_day * (inst.problem.days - d + 1) >= reserve
         ):
-            free = solve_day(
-                inst,
-                fam,
-                plan,
-                d,
-                neighbours,
-                done,
-                options,
-                per_day,
-                deferred_plan=dplan,
-                held=on_day,
-                held_breaks=held_breaks,
-            )
+            free = day(per_day)
             if free is not None and (
                 res is None
                 or (len(free.short), free.objective or 0.0) < (len(res.short), res.objective or 0.0)
@@ -686,20 +674,7 @@ def _days(
         if res is None and clock.left - 2 * DAY_RETRY * per_day - later >= reserve:
             # no plan in the day's share (a time-out as often as a conflict: a week of the
             # example month lost its day 3 in 1.5 s, and with it every shift of the week)
-            res = solve_day(
-                inst,
-                fam,
-                plan,
-                d,
-                neighbours,
-                done,
-                options,
-                DAY_RETRY * per_day,
-                exact=exact,
-                deferred_plan=dplan,
-                held=on_day,
-                held_breaks=held_breaks,
-            )
+            res = day(DAY_RETRY * per_day, exact=exact)
         if res is None:
             return results, d
         results[d] = res

@@ -10,9 +10,9 @@ from solver.holders import holders_roster, holders_week
 from solver.options import SolveOptions
 from solver.prep import prepare
 from solver.refine import state_of
+from solver.schema import Agent, RoleRequirement
 from solver.solve import solve
 from solver.validate import validate
-from solver.schema import Agent, RoleRequirement
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
 
