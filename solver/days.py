@@ -17,6 +17,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver.constraints import CORE
+from solver.extract import int_value
 from solver.master import Families, MasterPlan
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
@@ -60,10 +61,6 @@ def _group_options(inst: Instance, g: int, d: int) -> list[int]:
         if d not in prep.special_days:
             opts.update(prep.options_by_day.get(d, []))
     return sorted(opts)
-
-
-def _val(solver: cp_model.CpSolver, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def _spread_hint(
@@ -153,22 +150,24 @@ def _shifts_of(v: Vars, solver: cp_model.CpSolver) -> list[FixedShift]:
     out: list[FixedShift] = []
     starts: dict[tuple[int, int], list[list[int]]] = {}
     for (k, o), n in v.n_.items():
-        count = _val(solver, n)
+        count = int_value(solver, n)
         if count:
             starts[(k, o)] = [[] for _ in v.inst.options[o].break_windows]
     for (k, o, b), br in v.br_.items():
         if (k, o) in starts:
             starts[(k, o)][b] = [
-                t for t, var in sorted(br.items()) for _ in range(_val(solver, var))
+                t for t, var in sorted(br.items()) for _ in range(int_value(solver, var))
             ]
     for (k, o), per_break in starts.items():
-        count = _val(solver, v.n_[(k, o)])
+        count = int_value(solver, v.n_[(k, o)])
         for i in range(count):
             out.append(FixedShift(klass=k, option=o, breaks=tuple(b[i] for b in per_break)))
     for k, specials in v.special_.items():
         for sp in specials:
-            if _val(solver, sp.var):
-                brk = tuple(next(t for t, var in s.items() if _val(solver, var)) for s in sp.breaks)
+            if int_value(solver, sp.var):
+                brk = tuple(
+                    next(t for t, var in s.items() if int_value(solver, var)) for s in sp.breaks
+                )
                 out.append(
                     FixedShift(
                         klass=k, option=sp.option, breaks=brk, unavailable=frozenset(sp.unavailable)
@@ -180,7 +179,7 @@ def _shifts_of(v: Vars, solver: cp_model.CpSolver) -> list[FixedShift]:
 def _deferred_done(v: Vars, solver: cp_model.CpSolver) -> dict[tuple[int, int], dict[int, int]]:
     out: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
     for (c, k, t), u in v.deferred_u_.items():
-        val = _val(solver, u)
+        val = int_value(solver, u)
         if val:
             out[(c, k)][t] = val
     return dict(out)
@@ -262,14 +261,14 @@ def solve_day(
     res.short = [
         f"{pen.rule_id.removeprefix('hard.')}: {pen.subject}"
         for pen in v.penalties
-        if pen.rule_id.startswith("hard.") and _val(out.solver, pen.var)
+        if pen.rule_id.startswith("hard.") and int_value(out.solver, pen.var)
     ]
     for key, var in v.y_.items():
-        val = _val(out.solver, var)
+        val = int_value(out.solver, var)
         if val:
             res.counts[key] = val
     for (a, o), var in v.x_.items():
-        if not isinstance(var, int) and _val(out.solver, var):
+        if not isinstance(var, int) and int_value(out.solver, var):
             res.special[a] = o
     res.shifts = _shifts_of(v, out.solver)
     res.deferred = _deferred_done(v, out.solver)

@@ -16,6 +16,7 @@ from ortools.sat.python import cp_model
 
 from solver.budget import now as clock_now
 from solver.constraints import AGENT
+from solver.extract import int_value
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
@@ -30,10 +31,6 @@ class GroupInfeasibleError(Exception):
     def __init__(self, group: int) -> None:
         super().__init__(f"group {group} cannot be rostered")
         self.group = group
-
-
-def _val(solver: cp_model.CpSolver, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def disaggregate(
@@ -314,7 +311,7 @@ def _group(
         return None
     result: dict[int, list[int]] = defaultdict(list)
     for (a, o), var in v.x_.items():
-        if _val(out.solver, var):
+        if int_value(out.solver, var):
             result[a].append(o)
     for a in members:
         result[a].sort(key=lambda o: inst.options[o].start)

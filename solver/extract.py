@@ -18,10 +18,19 @@ from solver.prep import Instance
 from solver.schema import BreakTime, ShiftAssignment, WorkSegment
 from solver.variables import Expr, Vars
 
-__all__ = ["assemble", "chosen_options", "extract", "granted", "hint_from", "match_breaks"]
+__all__ = [
+    "assemble",
+    "chosen_options",
+    "extract",
+    "granted",
+    "hint_from",
+    "int_value",
+    "match_breaks",
+]
 
 
-def _val(solver: cp_model.CpSolver, x: Expr) -> int:
+def int_value(solver: cp_model.CpSolver, x: Expr) -> int:
+    """A solved expression's value, or the integer itself (a constant in the model)."""
     return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
@@ -29,7 +38,7 @@ def chosen_options(v: Vars, solver: cp_model.CpSolver) -> dict[int, list[int]]:
     """Options worked, per agent (day order)."""
     out: dict[int, list[int]] = defaultdict(list)
     for (a, o), var in v.x_.items():
-        if _val(solver, var):
+        if int_value(solver, var):
             out[a].append(o)
     for opts in out.values():
         opts.sort(key=lambda o: v.inst.options[o].start)
@@ -37,7 +46,7 @@ def chosen_options(v: Vars, solver: cp_model.CpSolver) -> dict[int, list[int]]:
 
 
 def granted(v: Vars, solver: cp_model.CpSolver) -> dict[int, bool]:
-    return {li: bool(_val(solver, g)) for li, g in v.grant_.items()}
+    return {li: bool(int_value(solver, g)) for li, g in v.grant_.items()}
 
 
 def match_breaks(
@@ -57,17 +66,17 @@ def match_breaks(
             shifts_of[(prep.class_index, opt.type_index)].append((a, o))
     for (k, o, b), br in v.br_.items():
         agents = [a for a, oo in shifts_of.get((k, inst.options[o].type_index), []) if oo == o]
-        slots = [t for t, var in sorted(br.items()) for _ in range(_val(solver, var))]
+        slots = [t for t, var in sorted(br.items()) for _ in range(int_value(solver, var))]
         if len(slots) != len(agents):
             raise SolverError(f"break counts do not match shifts (class {k}, option {o})")
         for a, t in zip(agents, slots, strict=True):
             starts[(a, o)][b] = t
     for specials in v.special_.values():
         for sp in specials:
-            if not _val(solver, sp.var):
+            if not int_value(solver, sp.var):
                 continue
             starts[(sp.agent, sp.option)] = [
-                next(t for t, var in s.items() if _val(solver, var)) for s in sp.breaks
+                next(t for t, var in s.items() if int_value(solver, var)) for s in sp.breaks
             ]
     return starts
 
@@ -76,7 +85,7 @@ def extract(v: Vars, solver: cp_model.CpSolver) -> list[ShiftAssignment]:
     """Named shifts with break times and a channel per slot, from a solved exact model."""
     chosen = chosen_options(v, solver)
     breaks = match_breaks(v, solver, chosen)
-    counts = {key: _val(solver, var) for key, var in v.w_.items()}
+    counts = {key: int_value(solver, var) for key, var in v.w_.items()}
     return assemble(v.inst, chosen, breaks, counts)
 
 

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from solver.extract import chosen_options, granted, match_breaks
+from solver.extract import chosen_options, granted, int_value, match_breaks
 from solver.greedy import greedy_channels
 from solver.model import build_exact, solve_cp
 from solver.options import SolveOptions
@@ -238,10 +238,7 @@ def _solve_week(
     for li_sub, g in granted(v, out.solver).items():
         week.grants[leave_of[li_sub]] = g
     week.covered = not any(
-        pen.rule_id == "hard.role_coverage" and _val(out.solver, pen.var) > 0 for pen in v.penalties
+        pen.rule_id == "hard.role_coverage" and int_value(out.solver, pen.var) > 0
+        for pen in v.penalties
     )
     return week
-
-
-def _val(solver: Any, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.value(x))

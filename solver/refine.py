@@ -23,7 +23,7 @@ from solver import budget
 from solver.channels import best_channels
 from solver.constraints import AGENT, CORE
 from solver.days import day_window, slots_per_day
-from solver.extract import assemble
+from solver.extract import assemble, int_value
 from solver.greedy import fill_idle, greedy_breaks, greedy_channels
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
@@ -136,10 +136,6 @@ def _training_slots(inst: Instance, a: int, o: int) -> frozenset[int]:
         for t in opt.slots
         if t * s < hi and lo < (t + 1) * s
     )
-
-
-def _val(solver: cp_model.CpSolver, x: Any) -> int:
-    return int(x) if isinstance(x, int) else int(solver.value(x))
 
 
 def _move(
@@ -260,7 +256,7 @@ def _move(
         new = [
             o
             for (aa, o), var in v.x_.items()
-            if aa == a and inst.options[o].day in days and _val(sol, var)
+            if aa == a and inst.options[o].day in days and int_value(sol, var)
         ]
         chosen[a] = sorted(keep + new, key=lambda o: inst.options[o].start)
     by_class_option: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -271,24 +267,24 @@ def _move(
                 if inst.options[o].day not in inst.agents[a].on_shift_leave:
                     by_class_option[(inst.agents[a].class_index, o)].append(a)
     for (k, o, b), starts in v.br_.items():
-        slots = [t for t, var in sorted(starts.items()) for _ in range(_val(sol, var))]
+        slots = [t for t, var in sorted(starts.items()) for _ in range(int_value(sol, var))]
         for a, t in zip(by_class_option.get((k, o), []), slots, strict=False):
             breaks[(a, o)][b] = t
     for specials in v.special_.values():
         for sp in specials:
-            if _val(sol, sp.var):
+            if int_value(sol, sp.var):
                 breaks[(sp.agent, sp.option)] = [
-                    next(t for t, var in s.items() if _val(sol, var)) for s in sp.breaks
+                    next(t for t, var in s.items() if int_value(sol, var)) for s in sp.breaks
                 ]
     channels = {key: n for key, n in state.channels.items() if not lo <= key[2] < hi}
     for (k, c, t), var in v.w_.items():
-        n = _val(sol, var)
+        n = int_value(sol, var)
         if n:
             channels[(k, c, t)] = n
     if any(-1 in starts for starts in breaks.values()):
         return None
     grants = dict(state.grants)
-    grants.update({li: bool(_val(sol, g)) for li, g in v.grant_.items()})
+    grants.update({li: bool(int_value(sol, g)) for li, g in v.grant_.items()})
     return state_of(inst, chosen, breaks, channels, grants)
 
 

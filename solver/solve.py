@@ -870,21 +870,15 @@ def _held_plan(inst: Instance, fam: Families, held: HoldersWeek) -> MasterPlan:
 
 
 def _hold(inst: Instance, plan: MasterPlan, held: HoldersWeek) -> None:
-    """Take the holders out of a plan's counts and special days (the day models see their
-    shifts as constants), and name their weeks (``assign``) so no later step plans them."""
+    """Take the holders out of a plan's counts and special days (the day models get their
+    shifts as decided), and name every day of their weeks with a marker family (-1) so that
+    ``_named`` and the disaggregation leave their groups alone (their shifts come from
+    ``held``)."""
     groups = {inst.agents[a].group_index for a in held.chosen}
     plan.counts = {key: n for key, n in plan.counts.items() if key[0] not in groups}
     plan.special = {key: f for key, f in plan.special.items() if key[0] not in held.chosen}
-    named = _held_plan_assign(inst, held)
-    plan.assign = {key: f for key, f in plan.assign.items() if key[0] not in held.chosen}
-    plan.assign.update(named)
+    plan.assign.update({(a, d): -1 for a in held.chosen for d in range(inst.problem.days)})
     plan.grants.update(held.grants)
-
-
-def _held_plan_assign(inst: Instance, held: HoldersWeek) -> dict[tuple[int, int], int]:
-    """(holder, day) -> a marker family for every day of every holder: ``_named`` and the
-    disaggregation then leave their groups alone (their shifts come from ``held``)."""
-    return {(a, d): -1 for a in held.chosen for d in range(inst.problem.days)}
 
 
 def _named(
