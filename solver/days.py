@@ -22,10 +22,10 @@ from solver.master import Families, MasterPlan
 from solver.model import set_objective, solve_cp
 from solver.options import SolveOptions
 from solver.prep import Instance
-from solver.schema import DAY
+from solver.schema import DAY, ChannelKind
 from solver.variables import FixedShift, Vars
 
-__all__ = ["DayResult", "day_window", "done_before", "slots_per_day", "solve_day"]
+__all__ = ["DayResult", "behind_plan", "day_window", "done_before", "slots_per_day", "solve_day"]
 
 
 def slots_per_day(inst: Instance) -> int:
@@ -48,6 +48,8 @@ class DayResult:
     """Every shift of the day with its break starts (for the neighbours' windows)."""
     deferred: dict[tuple[int, int], dict[int, int]] = field(default_factory=dict)
     """(channel, work class) -> slot -> units done."""
+    staffed: dict[int, dict[int, int]] = field(default_factory=dict)
+    """Deferred channel -> slot of the day -> agents on it (staffed to a plan)."""
     objective: float | None = None
     short: list[str] = field(default_factory=list)
     """Hard rules the day's plan leaves short (floors, role cover, the break cap: elastic in
@@ -197,6 +199,22 @@ def done_before(results: dict[int, Any], inst: Instance, lo: int) -> dict[tuple[
     return dict(out)
 
 
+def behind_plan(
+    results: Mapping[int, DayResult], plan: Mapping[int, Sequence[int]], lo: int, spd: int
+) -> dict[int, int]:
+    """Agent-slots of each deferred channel's plan not worked before slot ``lo``: a queue that
+    each slot's plan adds to and its staffing (by the day that slot belongs to) works off."""
+    out: dict[int, int] = {}
+    for c, wanted in plan.items():
+        queue = 0
+        for t in range(lo):
+            res = results.get(t // spd)
+            got = res.staffed.get(c, {}).get(t, 0) if res is not None else 0
+            queue = max(0, queue + wanted[t] - got)
+        out[c] = queue
+    return out
+
+
 def solve_day(
     inst: Instance,
     fam: Families,
@@ -210,12 +228,14 @@ def solve_day(
     deferred_plan: dict[int, list[int]] | None = None,
     held: Mapping[int, int] | None = None,
     held_breaks: Mapping[tuple[int, int], Sequence[int]] | None = None,
+    behind: Mapping[int, int] | None = None,
 ) -> DayResult | None:
     """Choose starts, breaks and channels for day d with the master's family counts
     (``exact``: the starts too, per (group, option); ``deferred_plan``: agents per slot that
     deferred channels are staffed to, default their level-loaded requirement). ``held``:
     agent -> option worked on the day, decided (the role holders' weeks, left out of the
-    plan's counts), their breaks placed here, from ``held_breaks`` as a start."""
+    plan's counts), their breaks placed here, from ``held_breaks`` as a start. ``behind``:
+    agent-slots of each deferred plan not worked before the day (``behind_plan``)."""
     model = cp_model.CpModel()
     v = Vars(
         model=model,
@@ -224,6 +244,7 @@ def solve_day(
         window=day_window(inst, d),
         deferred_as_target=True,
         deferred_plan=deferred_plan or {},
+        deferred_behind=dict(behind or {}),
     )
     family_counts: list[tuple[int, int, list[int]]] = []
     for (g, dd, f), count in plan.counts.items():
@@ -272,4 +293,11 @@ def solve_day(
             res.special[a] = o
     res.shifts = _shifts_of(v, out.solver)
     res.deferred = _deferred_done(v, out.solver)
+    spd = slots_per_day(inst)
+    for c, ch in enumerate(inst.problem.channels):
+        if ch.kind is not ChannelKind.deferred or not any(v.required(c)):
+            continue
+        res.staffed[c] = {
+            t: int_value(out.solver, v.coverage(c, t)) for t in v.slots() if t // spd == d
+        }
     return res

@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 
 from solver import budget, rolling
 from solver.bound import aggregate_bound
-from solver.days import DayResult, day_window, done_before, solve_day
+from solver.days import DayResult, behind_plan, day_window, done_before, slots_per_day, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
 from solver.extract import chosen_options, extract, granted
@@ -38,6 +38,7 @@ from solver.plan import IntegerPlan, deferred_plan, rounded_plan
 from solver.prep import Instance, prepare
 from solver.refine import RosterState, refine, state_from, state_of, with_best_channels
 from solver.schema import (
+    ChannelKind,
     LeaveDecision,
     LeaveStatus,
     PenaltyRecord,
@@ -640,6 +641,12 @@ def _days(
     for a, opts in (held.chosen if held is not None else {}).items():
         for o in opts:
             held_on[inst.options[o].day][a] = o
+    # what each deferred channel is staffed to: the LP's plan, else its level-loaded need
+    wanted = dplan or {
+        c: list(ch.required)
+        for c, ch in enumerate(inst.problem.channels)
+        if ch.kind is ChannelKind.deferred and any(ch.required)
+    }
     for d in range(inst.problem.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []
@@ -657,6 +664,7 @@ def _days(
             deferred_plan=dplan,
             held=held_on.get(d, {}),
             held_breaks=held_breaks,
+            behind=behind_plan(results, wanted, window[0], slots_per_day(inst)),
         )
         res = day(per_day, exact=exact)
         if (

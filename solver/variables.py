@@ -104,6 +104,8 @@ class Vars:
     deferred_plan: dict[int, list[int]] = field(default_factory=dict)
     """Channel -> agents per slot: the plan a deferred channel is staffed to (with
     ``deferred_as_target``) instead of the channel's own level-loaded requirement."""
+    deferred_behind: dict[int, int] = field(default_factory=dict)
+    """Channel -> agent-slots of its plan not yet worked when the window opens (day models)."""
 
     def required(self, c: int) -> list[int]:
         """Agents wanted per slot on channel c (a deferred channel's plan when one is given)."""

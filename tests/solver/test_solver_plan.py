@@ -6,17 +6,19 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+from ortools.sat.python import cp_model
 from roster_factory import tiny
 
 from common.enums import ChannelKind
 from solver.bound import aggregate_bound
-from solver.days import solve_day
+from solver.days import behind_plan, solve_day
 from solver.master import MasterPlan, families
 from solver.options import SolveOptions
-from solver.plan import deferred_plan, rounded_plan
-from solver.prep import prepare
+from solver.plan import _deferred_queue, deferred_plan, rounded_plan
+from solver.prep import AgentClass, prepare
 from solver.schema import Agent, Channel, RoleRequirement, SolveStatus
 from solver.solve import solve
+from solver.units import scaled_weight
 from solver.validate import validate
 
 OPTS = SolveOptions(time_limit_s=10, workers=2, seed=0)
@@ -152,3 +154,44 @@ def test_a_day_model_places_the_breaks_of_decided_shifts_under_role_cover() -> N
     assert res.special == {}  # decided, not chosen here
     starts = sorted(fs.breaks[0] for fs in res.shifts if fs.option == early.index)
     assert len(starts) == 2 and starts[0] != starts[1]
+
+
+def test_the_plan_a_day_falls_behind_on_waits_and_is_not_banked() -> None:
+    plan = {2: [1, 1, 0, 2, 0, 1]}
+    spd = 3  # two "days" of three slots
+    results = {
+        0: SimpleNamespace(staffed={2: {0: 0, 1: 3, 2: 0}}),  # short, then two above the plan
+        1: SimpleNamespace(staffed={2: {3: 1, 4: 0}}),
+    }
+    # slot 0: 1 behind; slot 1: worked off (the extra agent is not credit); slot 3: 1 behind
+    assert behind_plan(results, plan, 3, spd) == {2: 0}  # type: ignore[arg-type]
+    assert behind_plan(results, plan, 5, spd) == {2: 1}  # type: ignore[arg-type]
+    assert behind_plan({}, plan, 6, spd) == {2: 5}  # nothing staffed: the whole plan waits
+
+
+def test_the_rounding_queues_deferred_work_its_classes_leave_unstaffed() -> None:
+    # the LP staffs mail with 1.5 agents in slots 0-1 from two classes; one agent of the mail
+    # class on shift leaves half an agent-slot waiting each slot, until the end (slot 3)
+    inst = SimpleNamespace(
+        problem=SimpleNamespace(
+            n_slots=4,
+            channels=[SimpleNamespace(id="mail", kind=ChannelKind.deferred)],
+            weights=SimpleNamespace(deferred_late=10.0),
+        ),
+        classes=[AgentClass(("mail",), ()), AgentClass(("phone",), ()), AgentClass(("mail",), ())],
+    )
+    model = cp_model.CpModel()
+    mail = model.new_int_var(0, 2, "mail")
+    phone = model.new_int_var(0, 2, "phone")
+    on = {(0, 0): [mail], (0, 1): [mail], (1, 0): [phone], (1, 1): [phone]}
+    v = SimpleNamespace(model=model)
+    queued = _deferred_queue(inst, v, {0: [150, 150, 0, 0]}, on, {mail: 1, phone: 2}.__getitem__)  # type: ignore[arg-type]
+    assert [value for _, _, value in queued] == [50, 100, 100, 100]
+    # waiting costs 10 per agent-slot per slot: 105 with no mail agent, 35 with one; at 20 an
+    # agent, two (40) is the cheapest
+    model.minimize(sum(term for term, _, _ in queued) + 20 * scaled_weight(1.0) * mail)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model) == cp_model.OPTIMAL
+    assert solver.value(mail) == 2
+    assert all(solver.value(var) == 0 for _, var, _ in queued)
