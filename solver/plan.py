@@ -57,17 +57,24 @@ def _value(x: Any, expr: Any) -> float:
     )
 
 
+def _lp_staffing(inst: Instance, agg: AggregateBound) -> dict[int, list[float]]:
+    """Deferred channel -> agents on it per slot in the LP optimum."""
+    p = inst.problem
+    return {
+        c: [max(0.0, _value(agg.lp, agg.model.coverage(c, t))) for t in range(p.n_slots)]
+        for c, ch in enumerate(p.channels)
+        if ch.kind is ChannelKind.deferred
+    }
+
+
 def deferred_plan(inst: Instance, agg: AggregateBound) -> dict[int, list[int]]:
     """Agents per slot on each deferred channel in the LP optimum, rounded so that the
     running total never falls behind the LP's (work done late in one slot stays late)."""
-    p = inst.problem
     out: dict[int, list[int]] = {}
-    for c, ch in enumerate(p.channels):
-        if ch.kind is not ChannelKind.deferred:
-            continue
+    for c, staffing in _lp_staffing(inst, agg).items():
         plan, total, given = [], 0.0, 0
-        for t in range(p.n_slots):
-            total += max(0.0, _value(agg.lp, agg.model.coverage(c, t)))
+        for x in staffing:
+            total += x
             n = max(0, math.ceil(total - 1e-6) - given)
             plan.append(n)
             given += n
@@ -172,13 +179,12 @@ def _round(
     queued = _deferred_queue(inst, v, queue or {}, on, value_of)
     terms += [term for term, _, _ in queued]
     v.model.minimize(sum(terms))
+    n_vars = len(v.model.Proto().variables)
     if start is not None:
-        proto = v.model.Proto()
         hint = {
-            v.model.get_int_var_from_proto_index(i): value
-            for i, value in enumerate(start[: len(proto.variables)])
+            v.model.get_int_var_from_proto_index(i): value for i, value in enumerate(start[:n_vars])
         }
-    if start is None or len(start) < len(v.model.Proto().variables):
+    if start is None or len(start) < n_vars:
         hint.update({var: value for _, var, value in queued})
     # from a whole start, the queue's rounding skips presolve: on seed 17 it took 2.6 of the
     # pass's 3 s (the first rounding's 1.5), where the start is taken at once without it
@@ -195,18 +201,8 @@ def _round(
 def _deferred_staffing(inst: Instance, agg: AggregateBound) -> dict[int, list[int]]:
     """Deferred channel -> the LP's agents on it per slot, in hundredths (channels the LP
     staffs at all)."""
-    p = inst.problem
-    out: dict[int, list[int]] = {}
-    for c, ch in enumerate(p.channels):
-        if ch.kind is not ChannelKind.deferred:
-            continue
-        per_slot = [
-            round(100 * max(0.0, _value(agg.lp, agg.model.coverage(c, t))))
-            for t in range(p.n_slots)
-        ]
-        if any(per_slot):
-            out[c] = per_slot
-    return out
+    out = {c: [round(100 * x) for x in staffing] for c, staffing in _lp_staffing(inst, agg).items()}
+    return {c: per_slot for c, per_slot in out.items() if any(per_slot)}
 
 
 def _deferred_queue(

@@ -362,8 +362,8 @@ def _behind_plan(v: Vars, c: int, plan: list[int]) -> None:
     if not slots:
         return
     w = p.weights.deferred_late
-    queue: Expr = v.deferred_behind.get(c, 0)
-    most = int(queue) if isinstance(queue, int) else 0
+    most = v.deferred_behind.get(c, 0)
+    queue: Expr = most
     for t in slots:
         most += max(0, plan[t])
         behind = v.int_var(0, most, f"behind[{c},{t}]")
