@@ -49,7 +49,7 @@ from solver.schema import (
 )
 from solver.shifts import slot_range_name, slot_runs
 from solver.validate import Validation, validate
-from solver.variables import FixedShift
+from solver.variables import FixedShift, staffing_target
 
 __all__ = ["Progress", "ProgressCallback", "problem_hash", "solve"]
 
@@ -641,12 +641,13 @@ def _days(
     for a, opts in (held.chosen if held is not None else {}).items():
         for o in opts:
             held_on[inst.options[o].day][a] = o
-    # what each deferred channel is staffed to: the LP's plan, else its level-loaded need
-    wanted = dplan or {
-        c: list(ch.required)
+    # what each deferred channel is staffed to (as the day models read it)
+    targets = {
+        c: staffing_target(inst.problem, dplan or {}, c)
         for c, ch in enumerate(inst.problem.channels)
-        if ch.kind is ChannelKind.deferred and any(ch.required)
+        if ch.kind is ChannelKind.deferred
     }
+    wanted = {c: target for c, target in targets.items() if any(target)}
     for d in range(inst.problem.days):
         window = day_window(inst, d)
         neighbours = _overlapping(results[d - 1].shifts, inst, window) if d - 1 in results else []

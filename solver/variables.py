@@ -13,17 +13,18 @@ Two layers share it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver.prep import Instance
+from solver.schema import RosterProblem
 from solver.shifts import ShiftOption
 from solver.soft import Penalty
 
-__all__ = ["ELASTIC_WEIGHT", "Expr", "FixedShift", "SpecialShift", "Vars"]
+__all__ = ["ELASTIC_WEIGHT", "Expr", "FixedShift", "SpecialShift", "Vars", "staffing_target"]
 
 ELASTIC_WEIGHT = 10_000.0  # per unit short of a hard floor, role cover or break cap
 
@@ -53,6 +54,12 @@ class FixedShift:
     """Break start slots, one per break of the shift type."""
     unavailable: frozenset[int] = frozenset()
     count: int = 1
+
+
+def staffing_target(problem: RosterProblem, plan: Mapping[int, list[int]], c: int) -> list[int]:
+    """Agents wanted per slot on channel c: its plan when one is given (a deferred channel's),
+    else its own requirement."""
+    return plan.get(c) or list(problem.channels[c].required)
 
 
 @dataclass
@@ -109,7 +116,7 @@ class Vars:
 
     def required(self, c: int) -> list[int]:
         """Agents wanted per slot on channel c (a deferred channel's plan when one is given)."""
-        return self.deferred_plan.get(c) or list(self.inst.problem.channels[c].required)
+        return staffing_target(self.inst.problem, self.deferred_plan, c)
 
     # ------------------------------------------------------------------ agent layer
     def option(self, o: int) -> ShiftOption:
