@@ -54,7 +54,7 @@ from solver.units import WORK_UNITS, deferred_done
 Cover = dict[tuple[int, int], int]
 """Agents per (channel, slot)."""
 
-__all__ = ["MIN_DAYS", "WEEK", "Lifted", "Piece", "lift", "piece", "spans"]
+__all__ = ["MIN_DAYS", "WEEK", "Lifted", "Piece", "lift", "piece", "repeated", "spans"]
 
 WEEK = 7
 MIN_DAYS = 14
@@ -410,3 +410,33 @@ def lift(
     for li, g in grants.items():
         full_li = pc.leave[li]
         into.grants[full_li] = into.grants.get(full_li, True) and g
+
+
+def repeated(inst: Instance, sub: Instance, pc: Piece, lifted: Lifted) -> dict[int, list[int]]:
+    """The weeks before repeated on a span (in the span's instance ``sub``): each day takes the
+    shifts of the same weekday in the last week decided before it, for every agent whose options
+    on the day (leave, contract, rest as far as one day says) still hold that shift. A start
+    that keeps what planners keep (the pattern of last week) for the span's own refinement: a
+    week whose own plan fails (the example month's fourth week found no weekly plan in its
+    share) is then not left empty, and one whose plan breaks rules is compared with it."""
+    if pc.first < WEEK:
+        return {}
+    first = pc.first
+    where = {(o.type_id, o.day, o.start, o.length): o.index for o in sub.options}
+    by_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for a, opts in lifted.chosen.items():
+        for o in opts:
+            by_day[inst.options[o].day].append((a, o))
+    out: dict[int, list[int]] = defaultdict(list)
+    for d in range(sub.problem.days):
+        day = first + d
+        if day >= inst.problem.days:
+            break  # the look-ahead day: no shift starts on it
+        source = day - WEEK * math.ceil((day - first + 1) / WEEK)
+        for a, o in by_day.get(source, []):
+            opt = inst.options[o]
+            key = (opt.type_id, d, opt.start + (day - source - first) * DAY, opt.length)
+            so = where.get(key)
+            if so is not None and so in sub.agents[a].options_by_day.get(d, ()):
+                out[a].append(so)
+    return dict(out)

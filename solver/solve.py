@@ -587,14 +587,31 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
         def relay(x: Progress, label: str = label) -> None:
             clock.report(x.phase, None, state.bound, f"{label}: {x.message}".rstrip(": "))
 
+        # the weeks before repeated, refined in a share of the week's time: a roster for the
+        # week whatever its own plan does (kept when that one breaks more rules or costs more)
+        again: RosterState | None = None
+        start = rolling.repeated(inst, sub, pc, lifted)
+        if start:
+            t0 = clock.elapsed
+            again = _repeated_week(sub, start, options, _Clock(REPEAT_SHARE * seconds, relay))
+            seconds = max(1.0, seconds - (clock.elapsed - t0))
+            clock.report(
+                "weeks",
+                None,
+                state.bound,
+                f"{label}: the week before repeated, "
+                f"{len(again.validation.violations)} hard-rule breaks",
+            )
         sub_clock = _Clock(seconds, relay)
         week = _solve_pipeline(sub, options, sub_clock, _Phases(sub_clock))
-        if week.final is None:
+        r = week.final
+        if again is not None and (r is None or again.score < r.score):
+            r = again
+        if r is None:
             # no roster for this week (its own rules, with what the weeks before decided, or
             # its time): the whole horizon's refinement starts with it empty
             clock.report("weeks", None, state.bound, f"{label}: no roster ({week.message})")
             continue
-        r = week.final
         rolling.lift(inst, sub, pc, r.chosen, r.breaks, r.channels, r.grants, lifted)
         clock.report(
             "weeks",
@@ -611,6 +628,32 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
     )
     roster = _replace_breaks(inst, roster)
     return _refined(inst, roster, options, clock, phases, state, " over the horizon")
+
+
+REPEAT_SHARE = 0.3
+"""The share of a week's time (solved a week at a time) for refining the week before repeated
+(``rolling.repeated``); its own plan gets the rest."""
+
+
+def _repeated_week(
+    sub: Instance, chosen: dict[int, list[int]], options: SolveOptions, clock: _Clock
+) -> RosterState:
+    """A week's roster started from the shifts ``chosen`` (the week before repeated): breaks
+    and channels greedy, requests granted where the agent then works none of their days, then
+    refined on the exact model until ``clock`` runs out."""
+    breaks = greedy_breaks(sub, chosen)
+    channels = greedy_channels(sub, chosen, breaks)
+    p = sub.problem
+    grants: dict[int, bool] = {}
+    for li in sub.requests:
+        lv = p.leave[li]
+        days = set(lv.days())
+        a = sub.agent(lv.agent_id).index
+        grants[li] = lv.whole_days and not any(
+            sub.options[o].day in days for o in chosen.get(a, [])
+        )
+    roster = _replace_breaks(sub, state_of(sub, chosen, breaks, channels, grants))
+    return refine(sub, roster, options, lambda: clock.left)
 
 
 def _days(

@@ -153,6 +153,33 @@ def test_a_weeks_shifts_are_lifted_to_the_whole_horizon() -> None:
     assert lifted.missing == 0
 
 
+def test_the_week_before_is_repeated_where_each_agents_options_still_hold_it() -> None:
+    """a0 worked days on days 1-3 and a night on day 5; a1 days on days 0 and 2 but is on
+    leave on days 7-8 (its day 7 shift is dropped, its day 9 one kept), a2 worked nothing.
+    Week 2's start repeats each weekday's shifts; the first week has none to repeat."""
+    p = _night_fortnight(leave=(annual_leave("a1", range(7, 9)),))
+    inst = prepare(p)
+    lifted = rolling.Lifted()
+    lifted.chosen[0] += [_option(inst, "day", d) for d in (1, 2, 3)] + [_option(inst, "night", 5)]
+    lifted.chosen[1] += [_option(inst, "day", d) for d in (0, 2)]
+    assert rolling.repeated(inst, inst, rolling.piece(inst, 0, 7, rolling.Lifted()), lifted) == {}
+    pc = rolling.piece(inst, 7, 14, lifted)
+    sub = prepare(pc.problem)
+    start = rolling.repeated(inst, sub, pc, lifted)
+    got = {
+        a: sorted((sub.options[o].type_id, sub.options[o].day) for o in opts)
+        for a, opts in start.items()
+    }
+    assert got == {0: [("day", 1), ("day", 2), ("day", 3), ("night", 5)], 1: [("day", 2)]}
+    for a, opts in start.items():
+        for o in opts:
+            full = inst.options[
+                next(x for x in lifted.chosen[a] if inst.options[x].day == sub.options[o].day)
+            ]
+            assert sub.options[o].start == full.start  # same time of day, a week later
+            assert o in sub.agents[a].options_by_day[sub.options[o].day]
+
+
 def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
     p = _night_fortnight(agents=14)
     opts = SolveOptions(time_limit_s=20, workers=2, seed=0, rolling=True)
