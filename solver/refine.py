@@ -358,8 +358,9 @@ def _day_moves(
     time_left: Callable[[], float],
     report: Callable[[RosterState], None] | None,
 ) -> RosterState:
-    """Each day with a broken per-slot rule (floor, role cover, break cap) once, alone, with
-    every agent free on it and the hard rules only (the roster kept wherever they allow): the
+    """Each day with a broken per-slot rule (floor, role cover, break cap) once, alone (with the
+    evening before when its shifts reach the broken slots), with every agent free on it and
+    the hard rules only (the roster kept wherever they allow): the
     day's shift starts and kinds moved with the rest of the horizon kept repair in a second
     or two what the day's breaks alone cannot (robustness seed 16: four office lunches in a
     90-minute window with eleven on shift; repaired in 1.2 s, where the cap's own agents free
@@ -370,15 +371,28 @@ def _day_moves(
         return state
     tried: set[int] = set()
     while time_left() > 3.0:
-        bad = sorted(set(_broken_slots(inst, state)) - tried)
+        broken = _broken_slots(inst, state)
+        bad = sorted(set(broken) - tried)
         if not bad:
             break
         d = bad[0]
         tried.add(d)
         limit = min(0.3 * time_left(), _DAY_S)
-        cand = _hard_move(inst, state, set(range(n)), range(d, d + 1), options, limit)
+        days = range(_first_covering(inst, d, broken[d]), d + 1)
+        cand = _hard_move(inst, state, set(range(n)), days, options, limit)
         state = _better(state, cand, report)
     return state
+
+
+def _first_covering(inst: Instance, d: int, slots: list[int]) -> int:
+    """The first day whose shifts reach any of day ``d``'s ``slots``: a floor broken at 02:00
+    is a matter of the night shifts that started the evening before (freed on day ``d`` alone,
+    no shift could reach it: the example month's weeks kept 4-10 such slots each)."""
+    first = d
+    for o in inst.options:
+        if o.day < first and any(t in o.slots for t in slots):
+            first = o.day
+    return first
 
 
 def _everyone_moves(
