@@ -31,11 +31,11 @@ horizon's aggregate bound, never a sum over weeks.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from solver.prep import Instance, month_days_off
+from solver.prep import AgentPrep, Instance, month_days_off
 from solver.schema import (
     DAY,
     Agent,
@@ -437,6 +437,88 @@ def repeated(inst: Instance, sub: Instance, pc: Piece, lifted: Lifted) -> dict[i
             opt = inst.options[o]
             key = (opt.type_id, d, opt.start + (day - source - first) * DAY, opt.length)
             so = where.get(key)
-            if so is not None and so in sub.agents[a].options_by_day.get(d, ()):
-                out[a].append(so)
-    return dict(out)
+            prep = sub.agents[a]
+            if so is not None and so in prep.options_by_day.get(d, ()):
+                worked = {sub.options[x].day for x in out[a]}
+                if _room(prep, worked, d):  # the week's days off may be more than last week's
+                    out[a].append(so)
+    for prep in sub.agents:
+        _top_up(sub, prep, out[prep.index])
+    return {a: opts for a, opts in out.items() if opts}
+
+
+def _room(prep: AgentPrep, worked: set[int], d: int) -> bool:
+    """Whether a shift on day ``d`` keeps every block's cap on working days (the week's and
+    the days off per month's) for an agent working ``worked``."""
+    return all(
+        sum(1 for x in b.days if x in worked) < b.max_work_days for b in prep.blocks if d in b.days
+    )
+
+
+def _top_up(sub: Instance, prep: AgentPrep, mine: list[int]) -> None:
+    """Shifts added to an agent's repeated week where the copy leaves it short: each day it must
+    work (a training, a pin) and, while its paid minutes are under a week's minimum (an agent
+    back from leave finds last week's leave days empty), its usual shift on its free days, as
+    far as rest, days in a row and the week's cap on working days and minutes allow (the
+    example fortnight's repeated week kept six agents short of their hours and a training
+    outside any shift, which its refinement did not repair in 16 s)."""
+    opts = sub.options
+    on: dict[int, int] = {opts[o].day: o for o in mine}
+    usual = Counter((opts[o].type_id, opts[o].start % DAY, opts[o].length) for o in mine)
+    kinds = Counter(opts[o].type_id for o in mine)
+
+    def run_with(d: int) -> int:
+        before = 0
+        while d - before - 1 in on:
+            before += 1
+        after = 0
+        while d + after + 1 in on:
+            after += 1
+        prior = prep.agent.prior_consecutive_days if before == d else 0
+        return before + 1 + after + prior
+
+    def fits(o: int) -> bool:
+        opt = opts[o]
+        prev, nxt = on.get(opt.day - 1), on.get(opt.day + 1)
+        if prev is not None and opts[prev].end + prep.min_rest > opt.start:
+            return False
+        if nxt is not None and opt.end + prep.min_rest > opts[nxt].start:
+            return False
+        return run_with(opt.day) <= prep.max_consecutive
+
+    def pick(d: int, room: float) -> int | None:
+        fit = [
+            o for o in prep.options_by_day.get(d, []) if fits(o) and opts[o].paid_minutes <= room
+        ]
+        if not fit:
+            return None
+        return max(
+            fit,
+            key=lambda o: (
+                usual[(opts[o].type_id, opts[o].start % DAY, opts[o].length)],
+                kinds[opts[o].type_id],
+                -o,
+            ),
+        )
+
+    def add(o: int) -> None:
+        mine.append(o)
+        on[opts[o].day] = o
+
+    def free(d: int) -> bool:
+        return d not in on and _room(prep, set(on), d)
+
+    for d in sorted(prep.must_work):
+        if d not in on and (o := pick(d, math.inf)) is not None:
+            add(o)
+    for block in prep.blocks:
+        if block.kind != "week":
+            continue
+        paid = sum(opts[on[d]].paid_minutes for d in block.days if d in on)
+        for d in block.days:
+            if paid >= block.min_minutes:
+                break
+            if not free(d) or (o := pick(d, block.max_minutes - paid)) is None:
+                continue
+            add(o)
+            paid += opts[o].paid_minutes

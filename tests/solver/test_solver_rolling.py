@@ -3,6 +3,8 @@ weeks before it, the shares of the horizon's rules, and a fortnight solved end t
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from roster_factory import annual_leave, requested_leave, shift_type, tiny
 
@@ -10,7 +12,18 @@ from common.enums import ChannelKind
 from solver import rolling
 from solver.options import SolveOptions
 from solver.prep import month_days_off, prepare
-from solver.schema import DAY, BreakRule, Channel, Contract, RosterResult, SolveStatus, Weights
+from solver.schema import (
+    DAY,
+    BreakRule,
+    Channel,
+    Contract,
+    Leave,
+    LeaveKind,
+    LeaveStatus,
+    RosterResult,
+    SolveStatus,
+    Weights,
+)
 from solver.solve import _week_at_a_time, solve
 from solver.validate import validate
 
@@ -178,6 +191,45 @@ def test_the_week_before_is_repeated_where_each_agents_options_still_hold_it() -
             ]
             assert sub.options[o].start == full.start  # same time of day, a week later
             assert o in sub.agents[a].options_by_day[sub.options[o].day]
+
+
+def test_the_repeated_week_is_topped_up_to_hours_and_training_days() -> None:
+    """a1 was on leave all of week 1, so the copy gives it nothing: its usual-less week is
+    topped up to the contract's 24 h (three 8-h shifts, rest kept). a2 worked days 0-1 and has
+    a training on day 10 (day 3 of week 2), which the copy leaves outside any shift: a shift
+    holding it is added, and nothing else beyond its hours."""
+    c = Contract(id="ft", hours_min=24, hours_max=40)
+    training = Leave(
+        agent_id="a2",
+        kind=LeaveKind.training,
+        status=LeaveStatus.approved,
+        start=10 * DAY + 600,
+        end=10 * DAY + 660,
+        whole_days=False,
+    )
+    p = _night_fortnight(contracts=(c,), leave=(annual_leave("a1", range(0, 7)), training))
+    inst = prepare(p)
+    lifted = rolling.Lifted()
+    lifted.chosen[0] += [_option(inst, "day", d) for d in range(3)]
+    lifted.chosen[2] += [_option(inst, "day", d) for d in (0, 1, 2)]
+    pc = rolling.piece(inst, 7, 14, lifted)
+    sub = prepare(pc.problem)
+    start = rolling.repeated(inst, sub, pc, lifted)
+    week = set(range(7))
+    for a in (0, 1, 2):
+        opts = sorted(start[a], key=lambda o: sub.options[o].day)
+        assert sum(sub.options[o].paid_minutes for o in opts) >= 24 * 60
+        assert all(o in sub.agents[a].options_by_day[sub.options[o].day] for o in opts)
+        assert (
+            len({sub.options[o].day for o in opts}) == len(opts)
+            and {sub.options[o].day for o in opts} <= week
+        )
+        for x, y in itertools.pairwise(opts):
+            if sub.options[y].day == sub.options[x].day + 1:
+                assert sub.options[x].end + sub.agents[a].min_rest <= sub.options[y].start
+    assert len(start[1]) == 3
+    assert 3 in {sub.options[o].day for o in start[2]}
+    assert len(start[2]) == 4
 
 
 def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
