@@ -598,9 +598,9 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
         again: RosterState | None = None
         start = rolling.repeated(inst, sub, pc, lifted)
         if start:
-            t0 = clock.elapsed
+            w0 = budget.now()  # the solver's clock (deterministic work when deterministic)
             again = _repeated_week(sub, start, options, _Clock(REPEAT_SHARE * seconds, relay))
-            seconds = max(1.0, seconds - (clock.elapsed - t0))
+            seconds = max(1.0, seconds - (budget.now() - w0))
             clock.report(
                 "weeks",
                 None,
