@@ -509,7 +509,17 @@ def _top_up(sub: Instance, prep: AgentPrep, mine: list[int]) -> None:
         return d not in on and _room(prep, set(on), d)
 
     for d in sorted(prep.must_work):
-        if d not in on and (o := pick(d, math.inf)) is not None:
+        if d in on:
+            continue
+        if not _room(prep, set(on), d):
+            # a must-work day over a cap on working days: the copy's last other day in the
+            # full block goes (the example month's A014 kept a training and worked 6 of 5)
+            full = [b for b in prep.blocks if d in b.days and not _room(prep, set(on), d)]
+            spare = [x for b in full for x in b.days if x in on and x not in prep.must_work]
+            if not spare:
+                continue
+            mine.remove(on.pop(max(spare)))
+        if (o := pick(d, math.inf)) is not None:
             add(o)
     for block in prep.blocks:
         if block.kind != "week":

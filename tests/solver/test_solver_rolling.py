@@ -232,6 +232,28 @@ def test_the_repeated_week_is_topped_up_to_hours_and_training_days() -> None:
     assert len(start[2]) == 4
 
 
+def test_a_training_day_over_the_weeks_cap_takes_the_place_of_a_copied_day() -> None:
+    """a0 worked days 0-4 (five days, the cap with two days off) and has a training on day 12
+    (day 5 of week 2): the copy's last day goes so that the training day is worked."""
+    c = Contract(id="ft", hours_min=0, hours_max=40, days_off_per_week=2)
+    training = Leave(
+        agent_id="a0",
+        kind=LeaveKind.training,
+        status=LeaveStatus.approved,
+        start=12 * DAY + 600,
+        end=12 * DAY + 660,
+        whole_days=False,
+    )
+    p = _night_fortnight(contracts=(c,), leave=(training,))
+    inst = prepare(p)
+    lifted = rolling.Lifted()
+    lifted.chosen[0] += [_option(inst, "day", d) for d in range(5)]
+    pc = rolling.piece(inst, 7, 14, lifted)
+    sub = prepare(pc.problem)
+    start = rolling.repeated(inst, sub, pc, lifted)
+    assert sorted(sub.options[o].day for o in start[0]) == [0, 1, 2, 3, 5]
+
+
 def test_a_fortnight_is_solved_a_week_at_a_time_and_validated_whole() -> None:
     p = _night_fortnight(agents=14)
     opts = SolveOptions(time_limit_s=20, workers=2, seed=0, rolling=True)
