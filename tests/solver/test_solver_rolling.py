@@ -193,20 +193,25 @@ def test_the_week_before_is_repeated_where_each_agents_options_still_hold_it() -
             assert o in sub.agents[a].options_by_day[sub.options[o].day]
 
 
+def _training(agent_id: str, day: int) -> Leave:
+    """An hour of training (10:00-11:00) on one day: the agent must work a shift holding it."""
+    return Leave(
+        agent_id=agent_id,
+        kind=LeaveKind.training,
+        status=LeaveStatus.approved,
+        start=day * DAY + 600,
+        end=day * DAY + 660,
+        whole_days=False,
+    )
+
+
 def test_the_repeated_week_is_topped_up_to_hours_and_training_days() -> None:
     """a1 was on leave all of week 1, so the copy gives it nothing: its usual-less week is
     topped up to the contract's 24 h (three 8-h shifts, rest kept). a2 worked days 0-1 and has
     a training on day 10 (day 3 of week 2), which the copy leaves outside any shift: a shift
     holding it is added, and nothing else beyond its hours."""
     c = Contract(id="ft", hours_min=24, hours_max=40)
-    training = Leave(
-        agent_id="a2",
-        kind=LeaveKind.training,
-        status=LeaveStatus.approved,
-        start=10 * DAY + 600,
-        end=10 * DAY + 660,
-        whole_days=False,
-    )
+    training = _training("a2", 10)
     p = _night_fortnight(contracts=(c,), leave=(annual_leave("a1", range(0, 7)), training))
     inst = prepare(p)
     lifted = rolling.Lifted()
@@ -236,14 +241,7 @@ def test_a_training_day_over_the_weeks_cap_takes_the_place_of_a_copied_day() -> 
     """a0 worked days 0-4 (five days, the cap with two days off) and has a training on day 12
     (day 5 of week 2): the copy's last day goes so that the training day is worked."""
     c = Contract(id="ft", hours_min=0, hours_max=40, days_off_per_week=2)
-    training = Leave(
-        agent_id="a0",
-        kind=LeaveKind.training,
-        status=LeaveStatus.approved,
-        start=12 * DAY + 600,
-        end=12 * DAY + 660,
-        whole_days=False,
-    )
+    training = _training("a0", 12)
     p = _night_fortnight(contracts=(c,), leave=(training,))
     inst = prepare(p)
     lifted = rolling.Lifted()
