@@ -512,10 +512,14 @@ def _top_up(sub: Instance, prep: AgentPrep, mine: list[int]) -> None:
         if d in on:
             continue
         if not _room(prep, set(on), d):
-            # a must-work day over a cap on working days: the copy's last other day in the
+            # a must-work day over a cap on working days: the copy's last other day in every
             # full block goes (the example month's A014 kept a training and worked 6 of 5)
-            full = [b for b in prep.blocks if d in b.days and not _room(prep, set(on), d)]
-            spare = [x for b in full for x in b.days if x in on and x not in prep.must_work]
+            full = [
+                b
+                for b in prep.blocks
+                if d in b.days and sum(1 for x in b.days if x in on) >= b.max_work_days
+            ]
+            spare = [x for x in on if x not in prep.must_work and all(x in b.days for b in full)]
             if not spare:
                 continue
             mine.remove(on.pop(max(spare)))
