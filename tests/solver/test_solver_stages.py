@@ -333,3 +333,49 @@ def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shift
             if inst.options[o].day == d
         )
         assert len(starts) == 3 and len(set(starts)) >= 2  # every agent still works each day
+
+
+def test_whole_days_of_breaks_are_placed_again_only_where_a_rule_was_broken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The refinement re-places a whole day's breaks with the cover costs (``_try_breaks``
+    without ``around``, 8 s a day) only on days that had a broken rule; a valid roster's time
+    goes to the moves (that pass took all of a 30-s week's refinement for a few units)."""
+    import time
+
+    from solver import refine as refine_mod
+    from solver.greedy import greedy_breaks
+    from solver.schema import Rules
+
+    lunch = BreakRule(name="lunch", minutes=60, earliest=240, latest=300, paid=False, lunch=True)
+    whole: list[int] = []
+    real = refine_mod._try_breaks
+
+    def spy(inst, state, days, options, time_left, report, around=None):  # type: ignore[no-untyped-def]
+        if around is None:
+            whole.append(days.start)
+        return real(inst, state, days, options, time_left, report, around)
+
+    monkeypatch.setattr(refine_mod, "_try_breaks", spy)
+    for cap, broken_days in ((1.0, set()), (0.3, {0, 1})):
+        p = tiny(
+            days=2,
+            agents=3,
+            required={range(8, 20): 2},
+            shift_types=(shift_type("day", 480, latest=600, length=540, breaks=(lunch,)),),
+            rules=Rules(max_on_break_share=cap),
+        )
+        inst = prepare(p)
+        eight = [
+            next(o.index for o in inst.options if o.day == d and o.start == d * 1440 + 480)
+            for d in range(2)
+        ]
+        chosen = {a: list(eight) for a in range(3)}
+        breaks = greedy_breaks(inst, chosen)
+        state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+        assert bool(state.validation.violations) == bool(broken_days)
+        whole.clear()
+        end = time.perf_counter() + 4.0
+        out = refine_mod._moves(inst, state, OPTIONS, lambda end=end: end - time.perf_counter())
+        assert set(whole) <= broken_days
+        assert out.score <= state.score
