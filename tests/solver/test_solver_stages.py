@@ -292,13 +292,10 @@ def test_dealing_keeps_every_part_within_one_of_its_share() -> None:
         assert abs(sum(d.values()) - total * size / sum(sizes)) < 1
 
 
-def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shifts() -> None:
-    """Three agents start at 08:00 with a lunch fixed four hours in: all three at lunch at
-    noon, where a cap of 30 % lets one go. No placement of the breaks repairs that; moving
-    two of the day's starts (everyone free on the broken day, ``_day_moves``) does, on each
-    day, with every agent still working it."""
+def _noon_lunches(cap: float):  # type: ignore[no-untyped-def]
+    """Two days on which three agents start at 08:00 with a lunch fixed four hours in (all
+    three at lunch at noon), under a break cap of ``cap``: the instance and that roster."""
     from solver.greedy import greedy_breaks
-    from solver.refine import _day_moves, _try_breaks
     from solver.schema import Rules
 
     lunch = BreakRule(name="lunch", minutes=60, earliest=240, latest=300, paid=False, lunch=True)
@@ -307,7 +304,7 @@ def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shift
         agents=3,
         required={range(8, 20): 2},
         shift_types=(shift_type("day", 480, latest=600, length=540, breaks=(lunch,)),),
-        rules=Rules(max_on_break_share=0.3),
+        rules=Rules(max_on_break_share=cap),
     )
     inst = prepare(p)
     eight = [
@@ -316,7 +313,17 @@ def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shift
     ]
     chosen = {a: list(eight) for a in range(3)}
     breaks = greedy_breaks(inst, chosen)
-    state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+    return inst, state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+
+
+def test_a_break_cap_the_breaks_cannot_keep_is_repaired_by_moving_the_days_shifts() -> None:
+    """Three agents start at 08:00 with a lunch fixed four hours in: all three at lunch at
+    noon, where a cap of 30 % lets one go. No placement of the breaks repairs that; moving
+    two of the day's starts (everyone free on the broken day, ``_day_moves``) does, on each
+    day, with every agent still working it."""
+    from solver.refine import _day_moves, _try_breaks
+
+    inst, state = _noon_lunches(0.3)
     broken = {(x.rule, x.slot) for x in state.validation.violations}
     assert broken == {("break_share", 12), ("break_share", 36)}
     slots = [12, 36]
@@ -344,10 +351,7 @@ def test_whole_days_of_breaks_are_placed_again_only_where_a_rule_was_broken(
     import time
 
     from solver import refine as refine_mod
-    from solver.greedy import greedy_breaks
-    from solver.schema import Rules
 
-    lunch = BreakRule(name="lunch", minutes=60, earliest=240, latest=300, paid=False, lunch=True)
     whole: list[int] = []
     real = refine_mod._try_breaks
 
@@ -358,21 +362,7 @@ def test_whole_days_of_breaks_are_placed_again_only_where_a_rule_was_broken(
 
     monkeypatch.setattr(refine_mod, "_try_breaks", spy)
     for cap, broken_days in ((1.0, set()), (0.3, {0, 1})):
-        p = tiny(
-            days=2,
-            agents=3,
-            required={range(8, 20): 2},
-            shift_types=(shift_type("day", 480, latest=600, length=540, breaks=(lunch,)),),
-            rules=Rules(max_on_break_share=cap),
-        )
-        inst = prepare(p)
-        eight = [
-            next(o.index for o in inst.options if o.day == d and o.start == d * 1440 + 480)
-            for d in range(2)
-        ]
-        chosen = {a: list(eight) for a in range(3)}
-        breaks = greedy_breaks(inst, chosen)
-        state = state_of(inst, chosen, breaks, greedy_channels(inst, chosen, breaks), {})
+        inst, state = _noon_lunches(cap)
         assert bool(state.validation.violations) == bool(broken_days)
         whole.clear()
         end = time.perf_counter() + 4.0
