@@ -624,7 +624,7 @@ MOVE_S = 2.0
 """Seconds for one move of the improvement loop. Most of its models (16 agents, a day or two)
 are solved or nearly in that time; more time per move means fewer moves: measured from the
 same rosters (robustness weeks 3, 8, 14, 19, 30 at 60 agents, 30 s of refinement) 6 s moves
-ended 13-48 % above 2 s moves, 1-1.5 s no better than 2 s (single runs, noisy)."""
+ended 11-46 % above 2 s moves, 1-1.5 s no better than 2 s (single runs, noisy)."""
 
 REPAIR_MOVE_S = 6.0
 """Seconds for a move built around a broken rule (``_repair_targets``)."""
