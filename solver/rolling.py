@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from solver.prep import AgentPrep, Instance, month_days_off
+from solver.prep import AgentPrep, Block, Instance, month_days_off
 from solver.schema import (
     DAY,
     Agent,
@@ -447,12 +448,20 @@ def repeated(inst: Instance, sub: Instance, pc: Piece, lifted: Lifted) -> dict[i
     return {a: opts for a, opts in out.items() if opts}
 
 
-def _room(prep: AgentPrep, worked: set[int], d: int) -> bool:
-    """Whether a shift on day ``d`` keeps every block's cap on working days (the week's and
-    the days off per month's) for an agent working ``worked``."""
-    return all(
-        sum(1 for x in b.days if x in worked) < b.max_work_days for b in prep.blocks if d in b.days
-    )
+def _full(prep: AgentPrep, worked: Container[int], d: int) -> list[Block]:
+    """The blocks through day ``d`` (the week's, the days off per month's) whose cap on
+    working days an agent working ``worked`` has reached."""
+    return [
+        b
+        for b in prep.blocks
+        if d in b.days and sum(1 for x in b.days if x in worked) >= b.max_work_days
+    ]
+
+
+def _room(prep: AgentPrep, worked: Container[int], d: int) -> bool:
+    """Whether a shift on day ``d`` keeps every block's cap on working days for an agent
+    working ``worked``."""
+    return not _full(prep, worked, d)
 
 
 def _top_up(sub: Instance, prep: AgentPrep, mine: list[int]) -> None:
@@ -506,19 +515,15 @@ def _top_up(sub: Instance, prep: AgentPrep, mine: list[int]) -> None:
         on[opts[o].day] = o
 
     def free(d: int) -> bool:
-        return d not in on and _room(prep, set(on), d)
+        return d not in on and _room(prep, on, d)
 
     for d in sorted(prep.must_work):
         if d in on:
             continue
-        if not _room(prep, set(on), d):
+        full = _full(prep, on, d)
+        if full:
             # a must-work day over a cap on working days: the copy's last other day in every
             # full block goes (the example month's A014 kept a training and worked 6 of 5)
-            full = [
-                b
-                for b in prep.blocks
-                if d in b.days and sum(1 for x in b.days if x in on) >= b.max_work_days
-            ]
             spare = [x for x in on if x not in prep.must_work and all(x in b.days for b in full)]
             if not spare:
                 continue
