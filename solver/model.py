@@ -9,21 +9,24 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from ortools.sat.python import cp_model
 
 from solver import budget
 from solver.constraints import AGENT, AGGREGATE, CORE, Rule
+from solver.lp import lp_bound
 from solver.options import SolveOptions, apply_options
 from solver.prep import Instance
 from solver.units import OBJECTIVE_SCALE, scaled_weight
 from solver.variables import Vars
 
-__all__ = ["CpOutcome", "build_aggregate", "build_exact", "solve_cp"]
+__all__ = ["CpOutcome", "build_aggregate", "build_exact", "solve_cp", "solve_lp_guided"]
 
 
 def _run(v: Vars, rules: Iterable[Rule]) -> None:
@@ -184,3 +187,45 @@ def solve_cp(
         else None,
         wall_s=wall,
     )
+
+
+LP_GUIDE_SHARE = 0.5
+"""The most of an LP-guided solve's limit (``solve_lp_guided``) its LP may take, and then the
+most of what is left its boxed model may take."""
+
+
+def solve_lp_guided(
+    v: Vars, options: SolveOptions, time_limit_s: float, decisions: Iterable[Any]
+) -> CpOutcome:
+    """``solve_cp`` started from the LP relaxation (a relaxation-induced neighbourhood, as in
+    RINS): HiGHS solves the model's LP (``solver.lp``), every decision variable is boxed
+    between the floor and the ceiling of its LP value, CP-SAT searches that smaller model, and
+    its best solution is the hint of the whole model's search for the time left. CP-SAT's own
+    search can take long to a first solution on a model whose every solution is a balance of
+    many sums (the weekly group master of the example week, 2 workers: its first at 21 s,
+    from the boxed model at 4 s: its LP in 3 s). Without an LP optimum in its share, or
+    without a boxed solution, the whole model is searched as ``solve_cp`` would; the result
+    is always the whole model's (its status, bound and proof)."""
+    t0 = budget.now()
+    decisions = list(decisions)
+    lp = lp_bound(v.model.Proto(), LP_GUIDE_SHARE * time_limit_s, crossover=True)
+    hint: dict[Any, int] = {}
+    left = time_limit_s - (budget.now() - t0)
+    if lp.x is not None and decisions and left > 1.0:
+        boxed = v.model.clone()
+        for var in decisions:
+            x = float(lp.x[var.index])
+            copy = boxed.get_int_var_from_proto_index(var.index)
+            boxed.add(copy >= math.floor(x + 1e-6))
+            boxed.add(copy <= math.ceil(x - 1e-6))
+        inner = solve_cp(SimpleNamespace(model=boxed), options, LP_GUIDE_SHARE * left)  # type: ignore[arg-type]
+        if inner.has_solution:
+            proto = v.model.Proto()
+            hint = {
+                v.model.get_int_var_from_proto_index(i): int(
+                    inner.solver.value(boxed.get_int_var_from_proto_index(i))
+                )
+                for i in range(len(proto.variables))
+            }
+    left = max(0.5, time_limit_s - (budget.now() - t0))
+    return solve_cp(v, options, left, hint=hint or None)
