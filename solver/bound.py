@@ -47,6 +47,9 @@ class AggregateBound:
     exact: bool = True
     """Whether the LP went to HiGHS (an exact optimum in ``lp``) rather than PDLP (its
     approximate point, or none when too rough to round)."""
+    too_large: bool = False
+    """No LP was solved: wanted for its point alone (``plan_only``), its size said it would
+    give none in the time."""
 
 
 LP_REF_COLUMNS = 110_438
@@ -150,11 +153,19 @@ def pdlp_expected(nonzeros: int) -> float:
 
 
 def aggregate_bound(
-    inst: Instance, options: SolveOptions, time_limit: float, most: float | None = None
+    inst: Instance,
+    options: SolveOptions,
+    time_limit: float,
+    most: float | None = None,
+    plan_only: bool = False,
 ) -> AggregateBound:
     """The aggregate's LP bound, else CP-SAT's (see the module docstring). ``most``: the time
     the LP may take beyond ``time_limit`` when its size says it will solve in it (HiGHS), or
-    when it is too large for HiGHS (PDLP, which stops when converged)."""
+    when it is too large for HiGHS (PDLP, which stops when converged). ``plan_only``: the LP
+    is wanted for its point alone (a week of a horizon solved a week at a time, whose bound is
+    the whole horizon's): when its size says it will give no point to round in the time, no
+    LP is solved and the time is the roster's (the example month's weeks spent 5-8 s each on
+    PDLP for a bound nobody read)."""
     t0 = time.perf_counter()
     v = build_aggregate(inst, elastic=False)
     proto = v.model.Proto()
@@ -176,6 +187,8 @@ def aggregate_bound(
         meter = budget.current() if options.deterministic else None
         avail = share if meter is not None else share - (time.perf_counter() - t0)
         plan = pdlp_expected(mat.a.nnz) <= avail
+        if not plan and plan_only:
+            return AggregateBound(None, exact=False, too_large=True)
         if not plan:
             # too slow to reach a point worth rounding: PDLP for the bound alone, in the
             # bound's own share (HiGHS, slower still, gave nothing there: robustness seed 5's
@@ -201,6 +214,9 @@ def aggregate_bound(
     crossover = True
     if most is not None:
         time_limit, crossover = lp_time(columns, time_limit, most)
+        if plan_only and not crossover and lp_expected(columns) > INTERIOR_ROUNDING * most:
+            # an interior point the plan would not round
+            return AggregateBound(None, too_large=True)
     # the model's building and conversion count against the limit too
     lp = lp_bound(
         proto,

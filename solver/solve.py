@@ -23,7 +23,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from solver import budget, rolling
-from solver.bound import aggregate_bound
+from solver.bound import AggregateBound, aggregate_bound
 from solver.days import DayResult, behind_plan, day_window, done_before, slots_per_day, solve_day
 from solver.disaggregate import GroupInfeasibleError, disaggregate
 from solver.explain import explain
@@ -266,6 +266,8 @@ class _State:
         self.message = ""
         self.final: RosterState | None = None
         """The refined roster with its breaks and channel counts (the pipeline's)."""
+        self.lp_too_large = False
+        """The LP was not solved: its size said it would give no point to round in time."""
 
 
 def _solve_exact(inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases) -> _State:
@@ -324,8 +326,17 @@ def _overlapping(
 
 
 def _solve_pipeline(
-    inst: Instance, options: SolveOptions, clock: _Clock, phases: _Phases
+    inst: Instance,
+    options: SolveOptions,
+    clock: _Clock,
+    phases: _Phases,
+    want_bound: bool = True,
+    lp: bool = True,
 ) -> _State:
+    """The week's pipeline (module docstring); ``want_bound``: whether its LP bound is wanted (not
+    for a week of a longer horizon: the whole horizon's is), else its LP is solved only when
+    it will give a point to round; ``lp=False``: not even built (a week like one whose LP was
+    too large already: building it to learn its size took the example month's weeks 6 s)."""
     state = _State()
     p = inst.problem
     total = clock.left
@@ -335,7 +346,11 @@ def _solve_pipeline(
     # a tenth of the limit; up to 30 % when the LP's size says it solves in that (a month's
     # LP takes 48 s, a 14-day week's of 30-minute slots 14 s: without it no rounded plan and
     # no bound, and the weekly masters take longer)
-    agg = aggregate_bound(inst, options, bound_time(total), LP_SHARE * total)
+    if lp:
+        agg = aggregate_bound(inst, options, bound_time(total), LP_SHARE * total, not want_bound)
+    else:
+        agg = AggregateBound(None, too_large=True)
+    state.lp_too_large = agg.too_large
     phases.stop()
     if agg.infeasible:
         state.infeasible = True
@@ -361,6 +376,8 @@ def _solve_pipeline(
             clock.report("master", rounded.objective, state.bound, "the LP's counts rounded")
         else:
             clock.report("master", None, state.bound, "no rounding of the LP's counts in time")
+    elif agg.too_large:
+        clock.report("master", None, state.bound, "the LP too large for its time")
     elif not agg.exact:
         clock.report("master", None, state.bound, "PDLP's point too rough to round")
     if plan is None:
@@ -583,6 +600,7 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
         (end - first) * (FIRST_WEEK_WEIGHT if i == 0 else 1.0)
         for i, (first, end) in enumerate(cuts)
     ]
+    lp_fits = True
     for i, (first, end) in enumerate(cuts):
         share = weights[i] / sum(weights[i:])
         seconds = max(1.0, (clock.left - ROLLING_REFINE * total) * share)
@@ -609,7 +627,11 @@ def _solve_rolling(inst: Instance, options: SolveOptions, clock: _Clock, phases:
                 f"{len(again.validation.violations)} hard-rule breaks",
             )
         sub_clock = _Clock(seconds, relay)
-        week = _solve_pipeline(sub, options, sub_clock, _Phases(sub_clock))
+        week = _solve_pipeline(
+            sub, options, sub_clock, _Phases(sub_clock), want_bound=False, lp=lp_fits
+        )
+        # the weeks after one whose LP was too large are as large, with less time
+        lp_fits = lp_fits and not week.lp_too_large
         r = week.final
         if again is not None and (r is None or again.score < r.score):
             r = again

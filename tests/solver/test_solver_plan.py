@@ -46,6 +46,32 @@ def test_rounded_counts_stay_between_the_floor_and_ceiling_of_the_lp() -> None:
             assert day <= len(members)
 
 
+def test_an_lp_wanted_for_its_point_alone_is_not_solved_when_it_cannot_give_one(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A week of a longer horizon wants its LP for the plan only: an LP too large for HiGHS
+    in its most, whose PDLP is not expected to reach a point in its share, is not solved at
+    all (with its bound wanted, PDLP runs for the bound alone)."""
+    import solver.bound as bound_mod
+
+    inst = prepare(tiny(days=3, agents=7, required={range(6, 14): 3, range(14, 22): 2}))
+    calls: list[float] = []
+    real = bound_mod.pdlp_bound
+
+    def spy(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(args[1])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bound_mod, "pdlp_bound", spy)
+    # expected to take more than its most on HiGHS, and more than its share on PDLP
+    monkeypatch.setattr(bound_mod, "lp_expected", lambda columns: 100.0)
+    monkeypatch.setattr(bound_mod, "pdlp_expected", lambda nonzeros: 100.0)
+    alone = aggregate_bound(inst, OPTS, 2.0, 3.0, plan_only=True)
+    assert alone.value is None and alone.lp is None and alone.too_large and calls == []
+    wanted = aggregate_bound(inst, OPTS, 2.0, 3.0)
+    assert len(calls) == 1 and wanted.lp is None and not wanted.too_large  # PDLP's bound
+
+
 def test_the_pipeline_from_the_rounded_plan_gives_a_valid_roster() -> None:
     problem = tiny(days=3, agents=12, required={range(6, 14): 4, range(14, 22): 3})
     result = solve(problem, SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=4))
