@@ -179,7 +179,7 @@ def aggregate_bound(
     # is valid; so did a week of the example fortnight with its look-ahead day: 37-51 slots
     # against 0-3 from the masters)
     long = inst.problem.days >= MIN_DAYS
-    mat = lp_matrix(proto) if most is not None and use_pdlp(columns, most) else None
+    mat = lp_matrix(v.model) if most is not None and use_pdlp(columns, most) else None
     if mat is not None and most is not None:
         share = most if long else time_limit
         # a deterministic solve decides and stops on work, not on the clock: PDLP gets an
@@ -219,7 +219,7 @@ def aggregate_bound(
             return AggregateBound(None, too_large=True)
     # the model's building and conversion count against the limit too
     lp = lp_bound(
-        proto,
+        v.model,
         max(0.5, time_limit - (time.perf_counter() - t0)),
         OBJECTIVE_SCALE,
         crossover=crossover,

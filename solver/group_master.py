@@ -262,7 +262,8 @@ def solve_group_master(
     model.minimize(sum(round(100 * w) * var for var, w in obj))
     # from the LP's counts: CP-SAT's own search found the example week's first plan at 21 s
     decisions = [*m.values(), *special.values(), *v.grant_.values()]
-    out = solve_lp_guided(v, options, time_limit, decisions)
+    # (floors hard: an infeasible LP is proof enough, the elastic attempt follows)
+    out = solve_lp_guided(v, options, time_limit, decisions, lp_proof=strict_floors)
     if not out.has_solution:
         if out.status == cp_model.INFEASIBLE:
             return None

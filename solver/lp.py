@@ -19,6 +19,8 @@ package does not; it is never imported).
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from typing import Any
 import numpy as np
 from ortools.pdlp import solve_log_pb2, solvers_pb2
 from ortools.pdlp.python import pdlp
+from ortools.sat import cp_model_pb2
+from ortools.sat.python import cp_model
 from scipy.optimize import OptimizeWarning, linprog
 from scipy.sparse import csr_matrix, vstack
 
@@ -61,8 +65,7 @@ class LpBound:
 
 
 def _bound(domain: Any) -> tuple[float, float]:
-    d = list(domain)
-    lo, hi = float(d[0]), float(d[-1])
+    lo, hi = float(domain[0]), float(domain[-1])
     # CP-SAT writes infinities as int64 extremes
     if lo <= -(2**62):
         lo = -_INF
@@ -71,14 +74,21 @@ def _bound(domain: Any) -> tuple[float, float]:
     return lo, hi
 
 
-_KINDS = ("linear", "bool_or", "at_most_one", "exactly_one", "bool_and")
-
-
-def _kind(ct: Any) -> str:
-    for k in _KINDS:
-        if getattr(ct, f"has_{k}")():
-            return k
-    return "other"
+def _message(model: Any) -> cp_model_pb2.CpModelProto:
+    """A ``CpModel`` or its ``Proto()`` as a protobuf message. The model's own proto is a C++
+    object whose every field read crosses into C++ (reading the example week's aggregate,
+    75,000 columns and 306,000 nonzeros, field by field took 3.4 s); written out in binary and
+    parsed it takes 0.1 s, and the message then reads about ten times as fast."""
+    if not isinstance(model, cp_model.CpModel):
+        copy = cp_model.CpModel()
+        copy.Proto().copy_from(model)
+        model = copy
+    with tempfile.TemporaryDirectory(prefix="wfm-lp-") as folder:
+        path = os.path.join(folder, "model.pb")
+        model.export_to_file(path)
+        with open(path, "rb") as fh:
+            msg: cp_model_pb2.CpModelProto = cp_model_pb2.CpModelProto.FromString(fh.read())
+    return msg
 
 
 @dataclass(frozen=True)
@@ -98,11 +108,12 @@ class LpMatrix:
 
 
 def lp_matrix(proto: Any) -> LpMatrix:
-    """The LP relaxation of a ``CpModelProto`` (see the module docstring)."""
-    n = len(proto.variables)
+    """The LP relaxation of a ``CpModel`` or its ``CpModelProto`` (see the module docstring)."""
+    msg = _message(proto)
+    n = len(msg.variables)
     lb = np.empty(n)
     ub = np.empty(n)
-    for i, var in enumerate(proto.variables):
+    for i, var in enumerate(msg.variables):
         lb[i], ub[i] = _bound(var.domain)
     rows: list[int] = []
     cols: list[int] = []
@@ -111,60 +122,51 @@ def lp_matrix(proto: Any) -> LpMatrix:
     rhi: list[float] = []
     kept = dropped = 0
 
-    def row(pairs: list[tuple[int, float]], lo: float, hi: float) -> None:
-        r = len(rlo)
-        for c, a in pairs:
-            rows.append(r)
-            cols.append(c)
-            vals.append(a)
+    def literals(refs: Any) -> tuple[list[int], list[float], float]:
+        """Columns, coefficients and constant of a sum of literals (x, or 1 - x for ~x)."""
+        c = [r if r >= 0 else -r - 1 for r in refs]
+        a = [1.0 if r >= 0 else -1.0 for r in refs]
+        return c, a, float(sum(1 for r in refs if r < 0))
+
+    def row(c: list[int], a: list[float], lo: float, hi: float) -> None:
+        rows.extend([len(rlo)] * len(c))
+        cols.extend(c)
+        vals.extend(a)
         rlo.append(lo)
         rhi.append(hi)
 
-    def literal(ref: int) -> tuple[int, float, float]:
-        """(column, coefficient, constant) of a literal: x or 1 - x."""
-        return (ref, 1.0, 0.0) if ref >= 0 else (-ref - 1, -1.0, 1.0)
-
-    for ct in proto.constraints:
-        kind = _kind(ct)
+    for ct in msg.constraints:
+        kind = ct.WhichOneof("constraint")
         if len(ct.enforcement_literal):
             dropped += 1
             continue
         if kind == "linear":
-            pairs: list[tuple[int, float]] = []
-            for ref, coef in zip(ct.linear.vars, ct.linear.coeffs, strict=True):
-                if ref >= 0:
-                    pairs.append((ref, float(coef)))
-                else:  # a negated reference stands for -x
-                    pairs.append((-ref - 1, -float(coef)))
-            lo, hi = _bound(ct.linear.domain)
-            row(pairs, lo, hi)
+            # a negated reference in a linear row stands for -x
+            refs, coeffs = ct.linear.vars, ct.linear.coeffs
+            c = [r if r >= 0 else -r - 1 for r in refs]
+            a = [float(k) if r >= 0 else -float(k) for r, k in zip(refs, coeffs, strict=True)]
+            row(c, a, *_bound(ct.linear.domain))
             kept += 1
         elif kind in ("bool_or", "at_most_one", "exactly_one"):
-            lits = getattr(ct, kind).literals
-            pairs = []
-            const = 0.0
-            for ref in lits:
-                c, a, k = literal(ref)
-                pairs.append((c, a))
-                const += k
+            c, a, const = literals(getattr(ct, kind).literals)
             lo, hi = {
                 "bool_or": (1.0, _INF),
                 "at_most_one": (-_INF, 1.0),
                 "exactly_one": (1.0, 1.0),
             }[kind]
-            row(pairs, lo - const, hi - const)
+            row(c, a, lo - const, hi - const)
             kept += 1
         elif kind == "bool_and":
             for ref in ct.bool_and.literals:
-                c, a, k = literal(ref)
-                row([(c, a)], 1.0 - k, _INF)
+                c, a, const = literals([ref])
+                row(c, a, 1.0 - const, _INF)
             kept += 1
         else:
             dropped += 1
     obj = np.zeros(n)
     offset = 0.0
-    if proto.has_objective():
-        o = proto.objective
+    if msg.HasField("objective"):
+        o = msg.objective
         for ref, coef in zip(o.vars, o.coeffs, strict=True):
             if ref >= 0:
                 obj[ref] += coef
@@ -175,8 +177,8 @@ def lp_matrix(proto: Any) -> LpMatrix:
         offset = (offset + o.offset) * factor
         obj *= factor
     m = len(rlo)
-    a = csr_matrix((vals, (rows, cols)), shape=(m, n))
-    return LpMatrix(obj, offset, a, np.array(rlo), np.array(rhi), lb, ub, kept, dropped)
+    a_mat = csr_matrix((vals, (rows, cols)), shape=(m, n))
+    return LpMatrix(obj, offset, a_mat, np.array(rlo), np.array(rhi), lb, ub, kept, dropped)
 
 
 def lp_bound(
@@ -186,8 +188,9 @@ def lp_bound(
     method: str = "highs-ipm",
     crossover: bool = True,
 ) -> LpBound:
-    """Minimum of the LP relaxation of a ``CpModelProto`` (objective divided by ``scale``);
-    ``crossover``: the interior point's optimum taken to a vertex (``solver.bound.lp_time``)."""
+    """Minimum of the LP relaxation of a ``CpModel`` or its ``CpModelProto`` (objective
+    divided by ``scale``); ``crossover``: the interior point's optimum taken to a vertex
+    (``solver.bound.lp_time``)."""
     t0 = time.perf_counter()
     mat = lp_matrix(proto)
     a, lo_arr, hi_arr, obj, offset = mat.a, mat.rlo, mat.rhi, mat.obj, mat.offset

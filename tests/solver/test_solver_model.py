@@ -62,3 +62,20 @@ def test_an_lp_guided_solve_keeps_the_whole_models_infeasibility() -> None:
     out = solve_lp_guided(SimpleNamespace(model=m), OPTIONS, 5.0, x)  # type: ignore[arg-type]
     assert out.status == cp_model.INFEASIBLE
     assert not out.has_solution
+
+
+def test_with_lp_proof_an_infeasible_lp_ends_the_solve_without_a_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    m = cp_model.CpModel()
+    x = [m.new_int_var(0, 3, f"x[{i}]") for i in range(4)]
+    m.add(sum(x) >= 13)
+    m.minimize(sum(x))
+    calls: list[float] = []
+    real = model_mod.solve_cp
+
+    def spy(v, options, limit, **kw):  # type: ignore[no-untyped-def]
+        calls.append(limit)
+        return real(v, options, limit, **kw)
+
+    monkeypatch.setattr(model_mod, "solve_cp", spy)
+    out = solve_lp_guided(SimpleNamespace(model=m), OPTIONS, 5.0, x, lp_proof=True)  # type: ignore[arg-type]
+    assert out.status == cp_model.INFEASIBLE and calls == []
