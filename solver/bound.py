@@ -88,13 +88,16 @@ def lp_time(columns: int, time_limit: float, most: float) -> tuple[float, bool]:
     vertex. A vertex rounds far better than the interior point (the 200-agent robustness week
     4: rounded plan 11,025 against 32,852, roster 3,680 against 4,626; 60-agent weeks lost
     25-75 %), so an LP expected to solve with crossover within ``most`` (``lp_expected_vertex``)
-    gets it, with up to ``VERTEX_MARGIN`` times that; one that is not but is expected to solve
+    gets it, with all of ``most`` (the expectation under-predicts small LPs 2-3 times: week
+    60/1, 24,340 columns, 7.3-9.5 s for 3.3; an LP stops when solved, and one that misses its
+    time leaves no bound and no plan: 60/1 then kept 7 hard-rule slots on the masters'
+    path, its interior point rounded kept 7 as well); one that is not but is expected to solve
     without crossover within ``most`` gets the interior point, with up to twice its expected
     time (crossover took 1.2-2.9 times as long again); else ``time_limit``, without crossover
     (it would not solve, and the time is the roster's)."""
     vertex = lp_expected_vertex(columns)
     if vertex <= most:
-        return min(most, max(time_limit, VERTEX_MARGIN * vertex)), True
+        return most, True
     expected = lp_expected(columns)
     if expected <= most:
         return min(most, max(time_limit, 2.0 * expected)), False
@@ -105,13 +108,6 @@ def lp_expected_vertex(columns: int) -> float:
     """Seconds HiGHS is expected to take with crossover (``LP_VERTEX_REF_S``)."""
     return _power_law(columns, LP_VERTEX_REF_S, LP_VERTEX_GROWTH)
 
-
-VERTEX_MARGIN = 3.0
-"""Times its expected time an LP that crosses over may take (within ``most``): the expectation
-under-predicts some LPs by 2-2.2 times (the 1,000-agent week's 98 s for 50; robustness seed 3,
-a week of 30-minute slots with three channels, 25,067 columns, 7.6 s for 3.5), and one that
-misses its time leaves no bound and no plan to round (seed 3 went to the weekly masters and
-kept a team-lead slot open)."""
 
 LP_VERTEX_REF_S = 50.0
 LP_VERTEX_GROWTH = 1.8
@@ -212,18 +208,18 @@ def aggregate_bound(
             return AggregateBound(value, lp=lp.x, model=v, exact=False)
         return AggregateBound(value, exact=False)
     crossover = True
+    bound_share = time_limit
     if most is not None:
         time_limit, crossover = lp_time(columns, time_limit, most)
         if plan_only and not crossover and lp_expected(columns) > INTERIOR_ROUNDING * most:
             # an interior point the plan would not round
             return AggregateBound(None, too_large=True)
-    # the model's building and conversion count against the limit too
-    lp = lp_bound(
-        v.model,
-        max(0.5, time_limit - (time.perf_counter() - t0)),
-        OBJECTIVE_SCALE,
-        crossover=crossover,
-    )
+    # building the model counts against the bound's own share; an LP given more (``lp_time``)
+    # gets it from its own start: one that misses its time leaves no bound and no plan
+    # (robustness week 200/3: 2 s to build, 5.0-5.9 s of 6.5 for HiGHS, none left)
+    spent = time.perf_counter() - t0
+    seconds = time_limit - spent if most is None or time_limit <= bound_share else time_limit
+    lp = lp_bound(v.model, max(0.5, seconds), OBJECTIVE_SCALE, crossover=crossover)
     if lp.value is not None:
         value = max(0.0, lp.value - _TOLERANCE * max(1.0, abs(lp.value)))
         if not crossover and most is not None and lp_expected(columns) > INTERIOR_ROUNDING * most:

@@ -369,6 +369,11 @@ def _solve_pipeline(
     plan: MasterPlan | None = None
     if agg.lp is not None:
         rounded = rounded_plan(inst, agg, options, rounding_time(total, p.days))
+        if rounded is None and clock.left >= ROUNDING_RETRY_LEFT * total:
+            # no rounding in its time, which is mostly CP-SAT's first solution late, not a
+            # conflict: once more, longer (week 60/1 in 30 s: nothing in 3 s after an 8-s LP,
+            # and the weekly masters' roster then kept 9 hard-rule slots)
+            rounded = rounded_plan(inst, agg, options, 1.5 * rounding_time(total, p.days))
         if rounded is not None:
             plan = _as_master(inst, fam, rounded)
             exact = rounded.counts
@@ -542,6 +547,10 @@ def _refined(
     state.final = roster
     return state
 
+
+ROUNDING_RETRY_LEFT = 0.5
+"""The share of the limit that must be left for a second, longer rounding of the LP's counts
+when the first found none in its time."""
 
 LP_SHARE = 0.3
 """The most of the limit the aggregate LP may take when its size says it solves in that."""
