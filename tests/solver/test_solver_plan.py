@@ -221,3 +221,25 @@ def test_the_rounding_queues_deferred_work_its_classes_leave_unstaffed() -> None
     assert solver.solve(model) == cp_model.OPTIMAL
     assert solver.value(mail) == 2
     assert all(solver.value(var) == 0 for _, var, _ in queued)
+
+
+def test_a_rounding_that_finds_nothing_in_its_time_is_tried_once_more_longer(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A rounding with no solution in its time is mostly CP-SAT's first solution late, not a
+    conflict: the pipeline tries once more with more time before the weekly masters."""
+    import solver.solve as solve_mod
+
+    real = solve_mod.rounded_plan
+    limits: list[float] = []
+
+    def first_finds_nothing(inst, agg, options, time_limit):  # type: ignore[no-untyped-def]
+        limits.append(time_limit)
+        return None if len(limits) == 1 else real(inst, agg, options, time_limit)
+
+    monkeypatch.setattr(solve_mod, "rounded_plan", first_finds_nothing)
+    problem = tiny(days=3, agents=12, required={range(6, 14): 4, range(14, 22): 3})
+    result = solve(problem, SolveOptions(time_limit_s=10, workers=2, seed=0, exact_max_agents=4))
+    assert len(limits) == 2 and limits[1] > limits[0]
+    assert result.status in (SolveStatus.optimal, SolveStatus.feasible)
+    assert validate(problem, list(result.assignments)).ok
