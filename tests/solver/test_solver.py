@@ -94,6 +94,11 @@ def test_a_large_lp_gets_more_time_only_when_it_is_expected_to_solve_in_it() -> 
     assert lp_time(month, 30.0, 45.0) == (45.0, False)
     assert lp_time(month, 12.0, 30.0) == (12.0, False)  # would not solve in 30 s: the tenth only
     assert lp_time(1_000, 5.0, 75.0) == (75.0, True)
+    # a large LP expected in more than half its most with crossover goes without when its
+    # interior point will be rounded (the 1,000-agent week: 98 s with, 36 s without)
+    thousand = 109_272
+    assert lp_time(thousand, 30.0, 90.0) == (pytest.approx(2.0 * lp_expected(thousand)), False)
+    assert lp_time(thousand, 30.0, 200.0) == (200.0, True)
     # time grows faster than the size: 4 s for 27,547 columns, 73-75 s for 198,128
     assert 3.0 < lp_expected(27_547) < 8.0 and lp_expected(198_128) > 80.0
     assert lp_time(198_128, 12.0, 36.0) == (12.0, False)
