@@ -213,20 +213,21 @@ def aggregate_bound(
         return AggregateBound(value, exact=False)
     crossover = True
     bound_share = time_limit
+    bound_alone = False  # an interior point the plan would not round
     if most is not None:
         time_limit, crossover = lp_time(columns, time_limit, most)
-        if plan_only and not crossover and lp_expected(columns) > INTERIOR_ROUNDING * most:
-            # an interior point the plan would not round
+        bound_alone = not crossover and lp_expected(columns) > INTERIOR_ROUNDING * most
+        if plan_only and bound_alone:
             return AggregateBound(None, too_large=True)
     # building the model counts against the bound's own share; an LP given more (``lp_time``)
     # gets it from its own start: one that misses its time leaves no bound and no plan
     # (robustness week 200/3: 2 s to build, 5.0-5.9 s of 6.5 for HiGHS, none left)
     spent = time.perf_counter() - t0
-    seconds = time_limit - spent if most is None or time_limit <= bound_share else time_limit
+    seconds = time_limit - spent if time_limit <= bound_share else time_limit
     lp = lp_bound(v.model, max(0.5, seconds), OBJECTIVE_SCALE, crossover=crossover)
     if lp.value is not None:
         value = max(0.0, lp.value - _TOLERANCE * max(1.0, abs(lp.value)))
-        if not crossover and most is not None and lp_expected(columns) > INTERIOR_ROUNDING * most:
+        if bound_alone:
             # an interior point rounds worse than a vertex and the days then need time to
             # repair: with little left it gives the bound alone (the weekly masters plan)
             return AggregateBound(value)
